@@ -1,0 +1,33 @@
+import os, re, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def test_readme_agrees_with_index_notebook():
+    p = subprocess.run([sys.executable, str(ROOT/'tools'/'readme.py'), '--check'], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT/'README.md').read_text()
+    cmds = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    assert len(cmds) >= 2, cmds
+    assert cmds[1] in (ROOT/'.ci'/'run').read_text(), f"README's test command {cmds[1]!r} is not what .ci/run runs"
+
+def test_core_imports_without_nbdev():
+    "The package must not need nbdev at run time: block it and import everything"
+    code = ("import sys; sys.modules['nbdev'] = None; sys.modules['execnb'] = None\n"
+            "import centerssl.core, centerssl.cli; print('ok')")
+    p = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
+    assert p.returncode == 0 and 'ok' in p.stdout, p.stderr
+
+def test_demo_console_script_prints_center_norms():
+    exe = Path(sys.executable).parent/'centerssl-demo'
+    p = subprocess.run([str(exe), '--steps', '100'], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    norms = [float(x) for x in re.findall(r"\|s\| = ([0-9.]+)", p.stdout)]
+    assert len(norms) == 2 and norms[1] < norms[0], p.stdout
+
+def test_demo_rejects_bad_steps():
+    exe = Path(sys.executable).parent/'centerssl-demo'
+    p = subprocess.run([str(exe), '--steps', '0'], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and '--steps must be >= 1, got 0' in p.stderr
