@@ -1,0 +1,220 @@
+"""The training command end to end: every method on the digits, exact resume after `kill -9`, the NaN guard,
+bad input, atomic checkpoints, and the same metrics under `torchrun --nproc_per_node=2` (gloo, CPU)."""
+import hashlib, json, os, random, re, signal, subprocess, sys, time
+from pathlib import Path
+import pytest, torch
+from conftest import torchrun, ROOT
+
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': '', 'PYTHONUNBUFFERED': '1'}
+TRAIN = [sys.executable, '-m', 'centerssl.train']
+QUICK = ['--dataset', 'digits', '--device', 'cpu', '--workers', '0', '--quiet']
+
+def cli(*args, timeout=300, cwd=None):
+    return subprocess.run([*TRAIN, *QUICK, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=ENV, cwd=cwd or ROOT)
+
+def records(folder):
+    return [json.loads(l) for l in (Path(folder)/'metrics.jsonl').read_text().splitlines()]
+
+def sha(p): return hashlib.sha256(Path(p).read_bytes()).hexdigest()
+
+def load(p): return torch.load(p, map_location='cpu', weights_only=True)
+
+def assert_same_state(a, b, what):
+    assert a.keys() == b.keys(), what
+    for k in a:
+        assert torch.equal(a[k], b[k]), f"{what}: {k} differs"
+
+
+def test_cli_prints_paths_and_logs_center_metrics(tmp_path):
+    out = tmp_path/'run'
+    p = cli('--method', 'byol', '--epochs', '1', '--batch-size', '64', '--max-steps', '6', '--log-every', '2',
+            '--monitor-every', '2', '--probe-every', '3', '--out', out)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert f"metrics: {out/'metrics.jsonl'}" in p.stdout and f"checkpoint: {out/'checkpoint.pt'}" in p.stdout, p.stdout
+    recs = records(out)
+    keys = set().union(*recs)
+    for k in ('loss', 'lr', 'z_center_norm', 'z_effective_rank', 'grad_center_share', 'knn20', 'knn200', 'skipped_images'):
+        assert k in keys, (k, keys)
+    assert recs[-1]['step'] == 6 and load(out/'checkpoint.pt')['step'] == 6
+    assert json.loads((out/'config.json').read_text())['method'] == 'byol'
+
+
+def test_every_registered_method_trains_through_the_cli(tmp_path):
+    "One process runs `train_cli` for each registered method (the same function the console script calls)"
+    code = f"""
+import sys
+from centerssl.train import train_cli, import_methods
+names = sorted(import_methods())
+print('METHODS', ' '.join(names))
+for m in names:
+    train_cli(method=m, dataset='digits', device='cpu', workers=0, quiet=True, epochs=1, max_steps=3, batch_size=64,
+              monitor_every=3, probe_every=3, out=r'{tmp_path}/' + m)
+"""
+    p = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600, env=ENV, cwd=ROOT)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    names = re.search(r'METHODS (.*)', p.stdout).group(1).split()
+    assert {'simclr', 'simsiam', 'byol'} <= set(names), names       # at least the first helper's methods
+    for m in names:
+        rs = records(tmp_path/m); keys = set().union(*rs)
+        assert rs[-1]['step'] == 3 and all(r['loss'] == r['loss'] for r in rs), (m, rs)
+        assert {'z_center_norm', 'grad_center_share', 'knn20', 'knn200'} <= keys, (m, keys)
+        assert f"{m} on digits: 3 steps" in p.stdout
+
+
+def test_dashed_and_underscored_flags_agree(tmp_path):
+    a = cli('--method', 'simclr', '--max-steps', '2', '--batch-size', '32', '--out', tmp_path/'a')
+    b = cli('--method', 'simclr', '--max_steps', '2', '--batch_size', '32', '--out', tmp_path/'b')
+    assert a.returncode == 0 and b.returncode == 0, a.stderr[-2000:] + b.stderr[-2000:]
+    assert [r['loss'] for r in records(tmp_path/'a')] == [r['loss'] for r in records(tmp_path/'b')]
+
+
+def test_kill9_and_resume_gives_the_same_weights(tmp_path):
+    "SIGKILL a training process at a random step, resume it: identical weights, optimizer state and losses"
+    args = ['--method', 'byol', '--batch-size', '64', '--epochs', '2', '--max-steps', '30', '--ckpt-every', '4',
+            '--log-every', '1', '--monitor-every', '5', '--probe-every', '7']
+    full = cli(*args, '--out', tmp_path/'full')
+    assert full.returncode == 0, full.stderr[-3000:]
+    seed = random.randrange(10**6); rng = random.Random(seed)
+    target = rng.randint(5, 26)
+    cut = tmp_path/'cut'
+    proc = subprocess.Popen([*TRAIN, *QUICK, *args, '--out', str(cut)], env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0 = time.time()
+    while time.time() - t0 < 240:
+        m = cut/'metrics.jsonl'
+        if m.exists() and m.read_text().count('\n') >= target: break
+        if proc.poll() is not None: break
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the run ended before the kill (seed {seed}, target step {target})"
+    proc.send_signal(signal.SIGKILL); proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = len(records(cut))
+    ck_step = load(cut/'checkpoint.pt')['step'] if (cut/'checkpoint.pt').exists() else 0
+    assert ck_step <= killed_at < 30, (ck_step, killed_at)
+    res = cli(*args, '--out', cut, '--resume')
+    assert res.returncode == 0, res.stderr[-3000:]
+    a, b = load(tmp_path/'full'/'checkpoint.pt'), load(cut/'checkpoint.pt')
+    assert a['step'] == b['step'] == 30
+    assert_same_state(a['model'], b['model'], f"weights after kill at step {killed_at} (seed {seed}), resume from {ck_step}")
+    sa, sb = a['optimizer']['state'], b['optimizer']['state']
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k]['momentum_buffer'], sb[k]['momentum_buffer']) for k in sa)
+    la, lb = [(r['step'], r['loss']) for r in records(tmp_path/'full')], [(r['step'], r['loss']) for r in records(cut)]
+    assert la == lb, "the resumed run's log differs from the uninterrupted one"
+
+
+def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(tmp_path):
+    "A learning rate that makes the run diverge: exit status 3, the step named, the last checkpoint kept and loadable"
+    out = tmp_path/'nan'
+    p = cli('--method', 'simclr', '--lr', '1e6', '--max-steps', '20', '--ckpt-every', '3', '--log-every', '1', '--out', out)
+    assert p.returncode == 3, (p.returncode, p.stdout[-1000:], p.stderr[-2000:])
+    m = re.search(r"at step (\d+) .*the last good checkpoint is (\S+) \(step (\d+)\); it was kept", p.stderr)
+    assert m, p.stderr[-2000:]
+    nan_step, path, ck_step = int(m.group(1)), m.group(2), int(m.group(3))
+    assert path == str(out/'checkpoint.pt') and 0 < ck_step < nan_step
+    assert load(path)['step'] == ck_step
+    assert not (out/'checkpoint.pt.tmp').exists()
+    assert max(r['step'] for r in records(out)) == nan_step - 1          # nothing logged for the bad step
+
+
+@pytest.mark.parametrize('args,msg', [
+    (['--method', 'mocov9'], "unknown method 'mocov9'; registered methods:"),
+    (['--dataset', 'imagenet9'], "unknown dataset 'imagenet9'"),
+    (['--dataset', 'cifar10', '--data', '/nonexistent/cifar'], "'/nonexistent/cifar' does not exist"),
+    (['--dataset', 'imagenet100', '--data', '/nonexistent/in100'], "'/nonexistent/in100' does not exist"),
+    (['--batch-size', '5000'], 'batch_size=5000 per process is larger than the 1437 samples'),
+    (['--hp', 'nonsense=1'], "byol has no hyperparameter 'nonsense'"),
+    (['--hp', 'base_momentum=abc'], "--hp base_momentum=abc"),
+    (['--device', 'gpu0'], '--device must be'),
+])
+def test_bad_input_is_a_clear_error(tmp_path, args, msg):
+    p = cli('--method', 'byol', '--max-steps', '1', '--out', tmp_path/'x', *args)
+    assert p.returncode == 2 and msg in p.stderr, (p.returncode, p.stderr[-2000:])
+    assert 'Traceback' not in p.stderr
+    assert not (tmp_path/'x'/'checkpoint.pt').exists()
+
+
+def test_bad_checkpoints_are_errors_and_left_untouched(tmp_path):
+    out = tmp_path/'run'
+    assert cli('--method', 'byol', '--max-steps', '2', '--batch-size', '32', '--out', out).returncode == 0
+    ck = out/'checkpoint.pt'; h = sha(ck)
+    # a new run into the same folder, without --resume
+    p = cli('--method', 'byol', '--max-steps', '2', '--batch-size', '32', '--out', out)
+    assert p.returncode == 2 and 'already exists; pass --resume' in p.stderr and sha(ck) == h
+    # another method's checkpoint
+    p = cli('--method', 'simclr', '--max-steps', '4', '--batch-size', '32', '--out', out, '--resume')
+    assert p.returncode == 2 and "method: checkpoint 'byol', this run 'simclr'" in p.stderr and sha(ck) == h, p.stderr
+    # other settings
+    p = cli('--method', 'byol', '--max-steps', '4', '--batch-size', '16', '--out', out, '--resume')
+    assert p.returncode == 2 and 'batch_size: checkpoint 32, this run 16' in p.stderr and sha(ck) == h, p.stderr
+    # a corrupted file
+    data = ck.read_bytes(); bad = out.parent/'bad'; bad.mkdir()
+    (bad/'checkpoint.pt').write_bytes(data[:len(data)//2] + b'\0' * 100)
+    hb = sha(bad/'checkpoint.pt')
+    p = cli('--method', 'byol', '--max-steps', '4', '--batch-size', '32', '--out', bad, '--resume')
+    assert p.returncode == 2 and 'corrupt or not a centerssl checkpoint' in p.stderr and sha(bad/'checkpoint.pt') == hb, p.stderr
+    # the good one still resumes
+    p = cli('--method', 'byol', '--max-steps', '4', '--batch-size', '32', '--out', out, '--resume')
+    assert p.returncode == 0 and load(ck)['step'] == 4, p.stderr[-2000:]
+
+
+def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path):
+    from centerssl.train import atomic_save
+    p = tmp_path/'checkpoint.pt'
+    atomic_save({'step': 1, 'w': torch.ones(1000)}, p)
+    h = sha(p)
+    class Boom:
+        def __reduce__(self): raise RuntimeError('disk full (simulated) in the middle of the pickle')
+    with pytest.raises(RuntimeError, match='simulated'):
+        atomic_save({'step': 2, 'w': torch.zeros(10**6), 'z': Boom()}, p)
+    assert sha(p) == h and load(p)['step'] == 1
+    atomic_save({'step': 3}, p)                                  # a stale .tmp is simply overwritten
+    assert load(p)['step'] == 3 and not (tmp_path/'checkpoint.pt.tmp').exists()
+
+
+def test_file_dataset_with_corrupt_images_trains_and_counts_skips(tmp_path):
+    "ImageNet-100 layout from a folder, loader workers, a garbage and a truncated JPEG: reported by path, counted, skipped"
+    from centerssl.imagedata import _fake_imagenet
+    root = _fake_imagenet(tmp_path/'in100')
+    out = tmp_path/'run'
+    p = subprocess.run([*TRAIN, '--method', 'simclr', '--dataset', 'imagenet100', '--data', str(root), '--size', '32',
+                        '--backbone', 'convnet', '--batch-size', '17', '--epochs', '1', '--workers', '2', '--device', 'cpu',
+                        '--log-every', '1', '--quiet', '--out', str(out)], capture_output=True, text=True, timeout=300, env=ENV, cwd=ROOT)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert 'garbage.JPEG' in p.stderr and 'truncated.JPEG' in p.stderr, p.stderr[-2000:]
+    recs = records(out)
+    assert recs[-1]['skipped_images'] == 2 and recs[-1]['step'] == 6, recs[-1]
+    assert 'knn20' in recs[-1]
+
+
+def test_same_metrics_under_torchrun_two_processes(tmp_path):
+    """2 processes × 32 images (gloo, SyncBN) vs 1 process × 64: the same samples per step (DistributedSampler
+    interleaves the same permutation), no random augmentation, a global-batch loss: the same losses, center norms,
+    kNN accuracies and final weights"""
+    common = ['--method', 'simclr', '--aug', 'none', '--max-steps', '5', '--log-every', '1', '--monitor-every', '1',
+              '--probe-every', '2', '--knn-every', '0', '--hp', 'temperature=0.2', *QUICK]
+    one = subprocess.run([*TRAIN, *common, '--batch-size', '64', '--out', str(tmp_path/'one')], capture_output=True, text=True,
+                         timeout=300, env=ENV, cwd=ROOT)
+    assert one.returncode == 0, one.stderr[-3000:]
+    two = torchrun('-m', nproc=2, timeout=300, args=['centerssl.train', *common, '--batch-size', '32', '--sync-bn', '--out', str(tmp_path/'two')])
+    assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
+    assert two.stdout.count('metrics: ') == 1                      # only rank 0 reports
+    r1, r2 = records(tmp_path/'one'), records(tmp_path/'two')
+    assert [set(r) - {'time'} for r in r1] == [set(r) - {'time'} for r in r2]   # the same metrics, step by step
+    for a, b in zip(r1, r2):
+        for k in ('loss', 'z_center_norm', 'z_residual_norm', 'z_std', 'lr'):
+            if k in a: assert abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])), (a['step'], k, a[k], b[k])
+    assert abs(r1[-1]['knn20'] - r2[-1]['knn20']) <= 1/360 and abs(r1[-1]['knn200'] - r2[-1]['knn200']) <= 1/360
+    w1, w2 = load(tmp_path/'one'/'checkpoint.pt')['model'], load(tmp_path/'two'/'checkpoint.pt')['model']
+    for k in w1:
+        if w1[k].is_floating_point(): assert torch.allclose(w1[k], w2[k], atol=1e-4, rtol=1e-3), k
+    assert load(tmp_path/'two'/'checkpoint.pt')['world_size'] == 2
+
+
+def test_console_script_if_wired(tmp_path):
+    "`centerssl-train` (centerssl.cli:train, wired by the lead) runs the same command"
+    import centerssl.cli as C
+    if not hasattr(C, 'train'): pytest.skip('centerssl.cli.train is not exported yet (the lead re-exports centerssl.train.train_cli)')
+    exe = Path(sys.executable).parent/'centerssl-train'
+    p = subprocess.run([str(exe), *QUICK, '--method', 'simsiam', '--max-steps', '2', '--batch-size', '32', '--out', str(tmp_path/'r')],
+                       capture_output=True, text=True, timeout=300, env=ENV)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert f"checkpoint: {tmp_path/'r'/'checkpoint.pt'}" in p.stdout
