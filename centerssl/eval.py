@@ -109,7 +109,7 @@ def extract_features(model:nn.Module, # maps normalised images to features `(B, 
         from torch.utils.data import DataLoader, Subset
         from centerssl.imagedata import _collate_files
         dl = DataLoader(Subset(ds, mine.tolist()), batch_size=batch_size, num_workers=workers, collate_fn=_collate_files,
-                        pin_memory=device.type == 'cuda')
+                        pin_memory=device.type == 'cuda', generator=torch.Generator().manual_seed(0))  # the global RNG is left alone
         for x, y, _ in dl: feats.append(run(x)); labels.append(y.to(device))
     model.train(was)
     f = torch.cat(feats) if feats else torch.zeros(0, 1, device=device)

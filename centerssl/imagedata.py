@@ -501,6 +501,10 @@ def _collate_files(items):
     xs, ys, sk = zip(*items)
     return torch.stack(xs), torch.stack([torch.as_tensor(y) for y in ys]), torch.tensor(sum(sk))
 
+def _loader_seed(seed:int, rank:int, epoch:int) -> int:
+    "The seed of the DataLoader's own generator for `(seed, rank, epoch)`"
+    return (seed * 1_000_003 + rank * 7_919 + epoch * 10_000_019) % 2**62
+
 class SSLLoader:
     "Batches `(x, y)` of a dataset on `device`, resumable with `set_epoch(epoch, start)`; counts skipped files"
     def __init__(self, ds:Dataset, batch_size:int, device='cpu', shuffle:bool=True, drop_last:bool=True, seed:int=0,
@@ -508,14 +512,18 @@ class SSLLoader:
         self.device = torch.device(device)
         self.files = not isinstance(ds, TensorImages)
         self.batches = EpochBatches(len(ds), batch_size, shuffle, seed, rank, world, drop_last, with_epoch=self.files)
-        self.skipped = 0
+        self.skipped, self.seed, self.rank = 0, seed, rank
         if self.files:
             pin = self.device.type == 'cuda' if pin_memory is None else pin_memory
-            self.dl = DataLoader(ds, batch_sampler=self.batches, num_workers=workers, pin_memory=pin,
+            self.generator = torch.Generator().manual_seed(_loader_seed(seed, rank, 0))   # never the global RNG (see above)
+            self.dl = DataLoader(ds, batch_sampler=self.batches, num_workers=workers, pin_memory=pin, generator=self.generator,
                                  persistent_workers=workers > 0, collate_fn=_collate_files, prefetch_factor=4 if workers else None)
         else: self.ds = ds.to(self.device)
     def __len__(self): return len(self.batches)
-    def set_epoch(self, epoch:int, start:int=0): self.batches.set_epoch(epoch, start)
+    def set_epoch(self, epoch:int, start:int=0):
+        "Shuffle for `epoch`, skip its first `start` batches, and reseed the DataLoader's generator from `(seed, rank, epoch)`"
+        self.batches.set_epoch(epoch, start)
+        if self.files: self.generator.manual_seed(_loader_seed(self.seed, self.rank, epoch))
 
     def __iter__(self):
         if not self.files:

@@ -313,7 +313,7 @@ def setup(self:Trainer):
     if self.sync_bn and W > 1:
         m = nn.SyncBatchNorm.convert_sync_batchnorm(m) if self.device.type == 'cuda' else convert_global_bn(m)
     if self.channels_last: m.to(memory_format=torch.channels_last)
-    if self.compile: m.backbone.compile()
+    if self.compile: m.backbone.forward = torch.compile(m.backbone.forward)   # in place: no `_orig_mod.` prefix in the keys
     self.method = m
     self.aug = self.aug.to(self.device)
     lr = self.base_lr * self.batch_size * W / 256
@@ -328,7 +328,34 @@ def setup(self:Trainer):
 
 # %% ../nbs/11_train.ipynb #d867355e
 class NonFiniteLoss(FloatingPointError):
-    "The loss became NaN or inf"
+    "The loss, the gradients or the model state became NaN or inf"
+
+def _named_tensors(obj, prefix:str=''):
+    "`(path, tensor)` for every tensor in nested dicts, lists and tuples"
+    if isinstance(obj, torch.Tensor): yield prefix, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items(): yield from _named_tensors(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj): yield from _named_tensors(v, f"{prefix}[{i}]")
+
+@patch
+def _check_finite(self:Trainer, named, what:str, step:int):
+    "Raise `NonFiniteLoss` (on every rank, for `step`) if a floating tensor of `named` holds NaN or inf on any rank"
+    named = [(k, v) for k, v in named if v.is_floating_point() or v.is_complex()]
+    flags = torch.stack([(~torch.isfinite(v).all()).to(self.device) for _, v in named]) if named else torch.zeros(1, dtype=torch.bool, device=self.device)
+    bad = flags.any().float()
+    if is_dist(): dist.all_reduce(bad)
+    if bad.item() == 0: return
+    names = [k for (k, _), f in zip(named, flags.tolist()) if f]
+    where = (', '.join(names[:4]) + (f' and {len(names) - 4} more' if len(names) > 4 else '')) if names else 'on another process'
+    raise NonFiniteLoss(self._nan_message(None, f"{what}: {where}", step))
+
+@patch
+def _check_state(self:Trainer):
+    "Everything a checkpoint would hold must be finite: weights, buffers, optimiser and callback states"
+    named = [*_named_tensors(self.method.state_dict(), 'model'), *_named_tensors(self.opt.state_dict()['state'], 'optimizer'),
+             *_named_tensors({c.name: c.state_dict() for c in self.callbacks}, 'callbacks')]
+    self._check_finite(named, "non-finite model state after the step, so it was not saved", self.step)
 
 @patch
 def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
@@ -350,17 +377,19 @@ def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
     self._cb('after_backward')
+    self._check_finite([(n, p.grad) for n, p in self.method.named_parameters() if p.grad is not None],
+                       "non-finite gradients, so the optimiser step was not taken", self.step + 1)
     self.opt.step(); self.sched.step()
     self.method.on_step_end(self.step, self.total_steps)
     self.step_out, self.last_loss = out, loss.item()
     return out
 
 @patch
-def _nan_message(self:Trainer, loss, why:str='') -> str:
+def _nan_message(self:Trainer, loss, why:str='', step:int|None=None) -> str:
     good = f"the last good checkpoint is {self.ckpt_path} (step {self._ckpt_step}); it was kept" if self._ckpt_step is not None else \
            "no checkpoint had been written yet"
     what = f"the loss is {loss}" if loss is not None else f"non-finite values ({why})"
-    return (f"{self.method.name}: {what} at step {self.step + 1} (epoch {self.epoch + 1}); "
+    return (f"{self.method.name}: {what} at step {self.step + 1 if step is None else step} (epoch {self.epoch + 1}); "
             f"training stopped; {good}. Lower the learning rate (--lr) or check the data.")
 
 # %% ../nbs/11_train.ipynb #4fa72cf3
@@ -421,8 +450,9 @@ def atomic_save(obj, path):
 _FORMAT = 'centerssl-checkpoint-v1'
 
 @patch
-def save_checkpoint(self:Trainer):
-    "Write `checkpoint.pt` atomically (all ranks take part: RNG states are gathered)"
+def save_checkpoint(self:Trainer, check:bool=True):
+    "Write `checkpoint.pt` atomically (all ranks take part: RNG states are gathered); a non-finite state is never written"
+    if check: self._check_state()
     rngs = [None] * world_size()
     if is_dist(): dist.all_gather_object(rngs, _rng_state())
     else: rngs = [_rng_state()]
@@ -439,9 +469,10 @@ class CheckpointError(ValueError):
     "A checkpoint that cannot be resumed"
 
 _MUST_MATCH = ('method', 'dataset', 'size', 'backbone', 'hp', 'batch_size', 'seed', 'optimizer', 'aug')
+_SHOULD_MATCH = ('epochs', 'max_steps', 'lr', 'weight_decay', 'momentum', 'warmup_epochs', 'amp')
 
 def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
-    "Load and validate a trainer checkpoint; `config` entries in `_MUST_MATCH` must agree with its configuration"
+    "Load and validate a trainer checkpoint; `config` entries in `_MUST_MATCH` must agree with its own, those in `_SHOULD_MATCH` are warned about"
     path = Path(path)
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
@@ -455,6 +486,11 @@ def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
             what = '; '.join(f"{k}: checkpoint {a!r}, this run {b!r}" for k, (a, b) in bad.items())
             raise CheckpointError(f"checkpoint {str(path)!r} belongs to another run ({what}); it was left untouched. "
                                   f"Use the same settings to resume it, or another --out for a new run.")
+        changed = {k: (ck['config'][k], config[k]) for k in _SHOULD_MATCH if k in config and k in ck['config'] and ck['config'][k] != config[k]}
+        if changed and rank() == 0:
+            what = '; '.join(f"{k}: {a!r} → {b!r}" for k, (a, b) in changed.items())
+            warnings.warn(f"resuming {str(path)!r} with changed settings ({what}): the run continues from the checkpoint, but the schedule "
+                          f"after it differs, so the result is not identical to an uninterrupted run with either setting", stacklevel=2)
     return ck
 
 @patch
@@ -486,6 +522,10 @@ def _prepare_out(self:Trainer, resume:bool):
     if is_dist(): dist.barrier()
     if self.ckpt_path.exists() and not resume:
         raise FileExistsError(f"{self.ckpt_path} already exists; pass --resume (resume=True) to continue that run, or choose another --out")
+    found = [n for n in ('metrics.jsonl', 'config.json') if (self.out/n).exists()]
+    if found and not resume:
+        raise FileExistsError(f"{self.out} already holds the files of a run ({', '.join(found)}) but no checkpoint; nothing was changed. "
+                              f"Pass --resume (resume=True) to restart that run from scratch there, or choose another --out")
     if resume and self.ckpt_path.exists(): self.load_checkpoint()
     elif resume and self.verbose and rank() == 0: print(f"no checkpoint in {self.out}: starting from scratch")
     if rank() == 0:
@@ -510,8 +550,10 @@ def fit(self:Trainer, resume:bool=False) -> dict:
             self.train_step(x, y)
             self.step += 1; self.batch_in_epoch += 1
             self._cb('after_step')
+            due = self.ckpt_every > 0 and self.step % self.ckpt_every == 0 or self.step >= self.total_steps
+            if due: self._check_state()                  # a non-finite state is neither logged nor saved
             self._write_metrics()
-            if self.ckpt_every > 0 and self.step % self.ckpt_every == 0 and self.step < self.total_steps: self.save_checkpoint()
+            if due and self.step < self.total_steps: self.save_checkpoint(check=False)
             if self.step >= self.total_steps: break
         if self.batch_in_epoch >= len(self.loader):
             self._cb('after_epoch')

@@ -10,18 +10,12 @@ import torch.distributed as dist
 from fastcore.basics import patch
 from ..core import check_z, is_dist, center_vector
 from ..models import SSLMethod, register_method, EMATeacher
-from ..losses import register_representation_loss
+from ..losses import register_representation_loss, _check_positive
 
 # %% auto #0
 __all__ = ['DINO_RECOMMENDED', 'teacher_temp_schedule', 'dino_cross_entropy', 'DINOLoss', 'DINOHead', 'DINO']
 
 # %% ../../nbs/07_dino.ipynb #571c792a
-def _check_positive(v, name, hint=''):
-    "`v` as a float if it is a finite number > 0, else a `ValueError` naming `name`"
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0{hint}, got {v!r}")
-    return float(v)
-
 def _check_unit(v, name, hint=''):
     "`v` as a float if it is a number in [0, 1], else a `ValueError` naming `name`"
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 <= v <= 1):
@@ -44,6 +38,8 @@ def teacher_temp_schedule(step:int, # current step, from 0
                          ) -> float:
     "Teacher temperature at `step`: linear from `warmup_teacher_temp` to `teacher_temp`, then constant"
     _check_int(total_steps, 'total_steps'); _check_int(step, 'step', 0)
+    warmup_teacher_temp = _check_positive(warmup_teacher_temp, 'warmup_teacher_temp', ' (DINO: 0.04)')
+    teacher_temp = _check_positive(teacher_temp, 'teacher_temp', ' (DINO: 0.04; up to 0.07)')
     warm = round(_check_unit(warmup_teacher_temp_frac, 'warmup_teacher_temp_frac') * total_steps)
     if step >= warm: return teacher_temp
     return warmup_teacher_temp + (teacher_temp - warmup_teacher_temp) * step / warm
@@ -56,6 +52,13 @@ def dino_cross_entropy(s:torch.Tensor, # student logits `(N, K)`
                        teacher_temp:float=0.04, # $\tau_t$
                       ) -> torch.Tensor:
     "Per-sample $H(P_t, P_s)$ with $P_t=\\mathrm{softmax}((t-C)/\\tau_t)$, $P_s=\\mathrm{softmax}(s/\\tau_s)$ (eq. 29 without the $\\tau$ factor)"
+    check_z(s, 's'); check_z(t, 't')
+    if s.shape != t.shape: raise ValueError(f"s and t must have the same shape (N, K), got {tuple(s.shape)} and {tuple(t.shape)}")
+    student_temp = _check_positive(student_temp, 'student_temp', ' (DINO: 0.1)')
+    teacher_temp = _check_positive(teacher_temp, 'teacher_temp', ' (DINO: 0.04)')
+    c = center if isinstance(center, torch.Tensor) else torch.tensor(float(center))
+    if c.shape not in (torch.Size([]), torch.Size([s.shape[1]])) or not torch.isfinite(c).all():
+        raise ValueError(f"center must be a finite number or a finite tensor of shape (K,) = ({s.shape[1]},), got {center if c.ndim == 0 else tuple(c.shape)}")
     q = F.softmax((t.detach() - center) / teacher_temp, dim=1)   # sg(·) of eq. 29: centred, sharpened target
     return -(q * F.log_softmax(s / student_temp, dim=1)).sum(1)
 
@@ -100,7 +103,8 @@ def forward(self:DINOLoss, s1, s2, t1, t2): # student logits of views 1, 2; teac
 def update_center(self:DINOLoss, t:torch.Tensor): # teacher logits of all views of the step `(M, K)`
     "$C \\leftarrow mC + (1-m)\\,\\bar t$ with $\\bar t$ the mean teacher logit over the *global* batch (all ranks)"
     check_z(t, 't')
-    tot, n = t.detach().sum(0), torch.tensor(float(len(t)), device=t.device, dtype=t.dtype)
+    acc = torch.promote_types(t.dtype, torch.float32)             # bf16/fp16 teacher outputs: sum and count in float32
+    tot, n = t.detach().to(acc).sum(0), torch.tensor(float(len(t)), device=t.device, dtype=acc)
     if is_dist(): dist.all_reduce(tot); dist.all_reduce(n)
     self.center.mul_(self.center_momentum).add_((tot / n).to(self.center.dtype), alpha=1 - self.center_momentum)
     return self.center

@@ -29,8 +29,8 @@ def center_penalty(s:torch.Tensor, # center vector `(..., D)`
                    penalty:str='norm', # 'norm': $\|s\|$, 'sq': $\|s\|^2$
                   ) -> torch.Tensor:
     "The penalty $P(s)$ of eq. 32: the center's norm or squared norm (over the last dimension)"
-    sq = (s * s).sum(-1)
-    return sq if _check_penalty(penalty) == 'sq' else sq.sqrt()
+    if _check_penalty(penalty) == 'sq': return (s * s).sum(-1)
+    return torch.linalg.vector_norm(s, dim=-1)            # its backward is 0 at s = 0 (sqrt's would be inf·0 = nan)
 
 # %% ../../nbs/10_simple.ipynb #6ae0157e
 class SimpleLoss(nn.Module):
@@ -44,12 +44,13 @@ class SimpleLoss(nn.Module):
         self.lam, self.penalty, self.stop_grad = _check_lam(lam), _check_penalty(penalty), bool(stop_grad)
 
     def components(self, z_a, z_b, p_a=None, p_b=None) -> dict:
-        "Invariance $\\frac12(L_{ab}+L_{ba})$, penalty $P(s)$ and the center $s$ (of the $z$s, both views)"
+        "The loss of eq. 32', its invariance $\\frac12(L_{ab}+L_{ba})$, penalty $P(s)$ and the center $s$ (of the $z$s, both views)"
         check_z(z_a, 'z_a'); check_z(z_b, 'z_b')
         p_a, p_b = (z_a if p_a is None else p_a), (z_b if p_b is None else p_b)
         inv = 0.5*(invariance_loss(p_a, z_b, self.stop_grad) + invariance_loss(p_b, z_a, self.stop_grad))  # eq. 2 / 15
         s = center_vector(torch.cat([z_a, z_b]))                                                       # eq. 1, global batch
-        return dict(invariance=inv, penalty=center_penalty(s, self.penalty), s=s)
+        pen = center_penalty(s, self.penalty)
+        return dict(loss=inv + 0.5*self.lam*pen, invariance=inv, penalty=pen, s=s)                     # eq. 32'
 
     def forward(self,
                 z_a:torch.Tensor, # projector outputs of view a `(N, D)` (normalised here)
@@ -57,8 +58,7 @@ class SimpleLoss(nn.Module):
                 p_a:torch.Tensor|None=None, # optional predictor outputs for view a (student side); `z_a` when None
                 p_b:torch.Tensor|None=None, # optional predictor outputs for view b
                ) -> torch.Tensor:
-        c = self.components(z_a, z_b, p_a, p_b)
-        return c['invariance'] + 0.5*self.lam*c['penalty']                                             # eq. 32'
+        return self.components(z_a, z_b, p_a, p_b)['loss']                                             # eq. 32'
 
     def extra_repr(self): return f"lam={self.lam}, penalty={self.penalty!r}, stop_grad={self.stop_grad}"
 
@@ -101,9 +101,8 @@ class Simple(SSLMethod):
         "Loss of eq. 32 on the two views `batch[0]`, `batch[1]`, and diagnostics"
         x1, x2 = self.views(batch, min_n=2)
         z1, z2 = self.projector(self.backbone(torch.cat([x1, x2]))).chunk(2)
-        c = self.loss_fn.components(z1, z2)
-        loss = c['invariance'] + 0.5*self.loss_fn.lam*c['penalty']                      # eq. 32'
-        return dict(loss=loss, z=torch.cat([z1, z2]).detach(), center_norm=c['s'].norm().item(),
+        c = self.loss_fn.components(z1, z2)                                             # eq. 32', SimpleLoss's own code
+        return dict(loss=c['loss'], z=torch.cat([z1, z2]).detach(), center_norm=c['s'].norm().item(),
                     invariance=c['invariance'].item(), penalty=c['penalty'].item())
 
 @register_representation_loss('simple')

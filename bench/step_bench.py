@@ -1,0 +1,171 @@
+"""Cost of one SSL training step (two views) against the bare backbone work the method cannot avoid, on the same model.
+
+For every method, both sides are timed in this one process, step by step, alternating (method, bare, method, bare, ...)
+after a warm-up, so machine noise hits both alike; the medians are compared.
+
+  - step: the real `centerssl.train.Trainer.train_step(x, y)` on a uint8 batch of `--batch-size` 32x32 images, followed
+    by the trainer's `after_step` callbacks, exactly as `Trainer.fit` calls them (metric-file writing and checkpoints are
+    left out). It includes the two-view augmentation on the device, the heads, the loss, the NaN guard, backward, SGD,
+    the LR schedule, `on_step_end` (EMA update) and the default monitors. The trainer is built by `Trainer(...).setup()`
+    with its default callbacks (CenterMonitor every 10 steps, GradProbe every 50) and the `centerssl-train` defaults:
+    SGD, the small heads of `SMALL_HPARAMS` (`--paper-heads` for the papers' sizes).
+    The monitors fire only on some steps, so their cost is amortised at their default rates:
+        step = median(plain step) + median(CenterMonitor step - plain step of its round) / monitor_every
+                                  + (median(both-monitors step - plain step of its round) - that) / probe_every
+    (each extra clipped at 0). The trainer's step counter is set before each step to choose which kind it is.
+  - bare: what any SSL method on two views must do with this backbone: forward + backward of the 2 x batch (both
+    views at once, already augmented) through a copy of the same backbone with a trivial loss, SGD step on the
+    backbone's parameters (same momentum / weight decay); for EMA methods (those holding an `EMATeacher`: byol, dino)
+    plus a no-grad forward of the 2 x batch through a copy of the teacher's backbone (train mode, like the teacher).
+
+The table also gives `paired`, the median over plain steps of step / the bare step timed right after it.
+ratio = step / bare is the overhead of everything else. Goal: <= 1.10x on CPU (ResNet-18, 32x32, batch 64) for every
+method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the 3x3 stem `make_backbone` uses at 32 px:
+~10x slower on CPU, which makes the heads' share smaller). Usage:
+
+    python bench/step_bench.py                          # every registered method, ~2 minutes on 2 cores
+    python bench/step_bench.py --methods byol simclr --steps 3
+    python bench/step_bench.py --threads 1 --cifar-stem
+"""
+import argparse, os, copy, statistics, sys, tempfile, time
+import torch, torch.nn as nn
+
+GOAL = 1.10
+
+def median(xs): return statistics.median(xs)
+
+def make_trainer(name, args, out):
+    from centerssl.train import Trainer, import_methods, small_hparams
+    from centerssl.models import resnet
+    from centerssl.imagedata import SSLData, TensorImages
+    reg = import_methods()
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    n = 4 * args.batch_size
+    x = torch.randint(0, 256, (n, 3, args.size, args.size), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+    ds = TensorImages(x, y)
+    data = SSLData('bench', ds, ds, ds, 10, args.size, 3, (0.49, 0.48, 0.45), (0.25, 0.24, 0.26), preset='byol')
+    bb, feat = resnet('resnet18', cifar_stem=args.cifar_stem)
+    m = reg[name](bb, feat, **({} if args.paper_heads else small_hparams(name)))
+    t = Trainer(m, data, out, epochs=10_000, batch_size=args.batch_size, device='cpu', progress=False, verbose=False)
+    t.setup()
+    t._cb('before_fit')
+    return t, x[:args.batch_size], y[:args.batch_size]
+
+def teacher_backbone(method):
+    "A copy of the backbone inside the method's EMA teacher, or None if it has none"
+    from centerssl.models import EMATeacher
+    for mod in method.modules():
+        if isinstance(mod, EMATeacher):
+            tm = mod.module
+            bb = tm[0] if isinstance(tm, nn.Sequential) else tm
+            return copy.deepcopy(bb)
+    return None
+
+def bench_method(name, args):
+    with tempfile.TemporaryDirectory() as out:
+        t, x, y = make_trainer(name, args, out)
+        me, pe = t.callbacks[[c.name for c in t.callbacks].index('CenterMonitor')].every, \
+                 t.callbacks[[c.name for c in t.callbacks].index('GradProbe')].every
+        # bare side: same backbone weights, its own SGD with the trainer's settings
+        bb = copy.deepcopy(t.method.backbone)
+        g0 = t.opt.param_groups[0]
+        opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'])
+        teacher = teacher_backbone(t.method)
+        with torch.no_grad(): v = torch.cat(t.aug(x))   # already-augmented 2 x batch
+
+        def step(at):
+            "One trainer step with the step counter at `at`; returns seconds"
+            t.step = at
+            t0 = time.perf_counter()
+            t.train_step(x, y)
+            t.step += 1
+            t._cb('after_step')
+            return time.perf_counter() - t0
+
+        def bare():
+            t0 = time.perf_counter()
+            if teacher is not None:
+                with torch.no_grad(): teacher(v)
+            loss = bb(v).square().mean()
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            return time.perf_counter() - t0
+
+        # step counters: plain (no monitor fires), CenterMonitor fires after it, both fire
+        k = 0
+        def plain_at():
+            nonlocal k
+            while True:
+                k += 1
+                if (me <= 0 or (k + 1) % me) and (pe <= 0 or (k + 1) % pe): return k
+        center_at = me - 1 if me > 0 else None
+        while center_at is not None and pe > 0 and (center_at + 1) % pe == 0: center_at += me
+        both_at = pe - 1 if pe > 0 else None
+
+        for _ in range(args.warmup): step(plain_at()); bare()
+        if center_at is not None: step(center_at)
+        if both_at is not None: step(both_at)
+        S, B, Bp, C, P = [], [], [], [], []   # plain step, bare, extra of a CenterMonitor step, extra of a both-monitors step
+        for i in range(max(args.steps, args.monitor_steps)):
+            S.append(step(plain_at())); B.append(bare()); Bp.append(B[-1])
+            if i < args.monitor_steps:   # each monitor step is compared with the plain step of its own round
+                if center_at is not None: C.append(step(center_at) - S[-1]); B.append(bare())
+                if both_at is not None: P.append(step(both_at) - S[-1]); B.append(bare())
+        s, b = median(S), median(B)
+        c_extra = max(0., median(C)) if C else 0.
+        p_extra = max(0., median(P) - c_extra) if P else 0.
+        amort = s + (c_extra / me if me > 0 else 0.) + (p_extra / pe if pe > 0 else 0.)
+        pair = median([a / c for a, c in zip(S, Bp)])   # plain step / the bare step right after it
+        return dict(method=name, ema=teacher is not None, plain=s, center=c_extra, probe=p_extra, step=amort, bare=b,
+                    ratio=amort / b, pair=pair, me=me, pe=pe)
+
+_T0 = (time.perf_counter(), time.process_time())
+def load_note(when):
+    "Warn when other processes compete for the CPUs (the timings then mostly measure the contention)"
+    if when == 'at the start':
+        l1 = os.getloadavg()[0]
+        if l1 > 1.0: print(f"note: load average {l1:.1f} at the start: other processes are using the CPUs, timings are unreliable", flush=True)
+    else:
+        wall, cpu = time.perf_counter() - _T0[0], time.process_time() - _T0[1]
+        print(f"(this process used {cpu / wall:.2f} CPU cores on average with {torch.get_num_threads()} torch threads; "
+              f"much less than the threads can mean other processes starved it)")
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--methods', nargs='+', default=None, help='registered method names (default: all)')
+    ap.add_argument('--batch-size', type=int, default=64, help='images per view (the step sees 2 x this)')
+    ap.add_argument('--size', type=int, default=32, help='image side')
+    ap.add_argument('--steps', type=int, default=8, help='timed plain steps per side per method (after the warm-up)')
+    ap.add_argument('--monitor-steps', type=int, default=3, help='timed steps of each monitor-firing kind per method')
+    ap.add_argument('--warmup', type=int, default=2, help='untimed steps per side per method')
+    ap.add_argument('--threads', type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    ap.add_argument('--cifar-stem', action='store_true', help='3x3 stride-1 stem without max-pool (as make_backbone at 32 px)')
+    ap.add_argument('--paper-heads', action='store_true', help="the methods' paper-size heads instead of SMALL_HPARAMS")
+    a = ap.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
+    from centerssl.train import import_methods
+    reg = import_methods()
+    names = a.methods or sorted(reg)
+    bad = [n for n in names if n not in reg]
+    if bad: sys.exit(f"unknown method(s) {bad}; registered: {sorted(reg)}")
+    print(f"ResNet-18 ({'CIFAR' if a.cifar_stem else 'ImageNet'} stem), {a.size}x{a.size}, batch {a.batch_size} x 2 views, "
+          f"{'paper' if a.paper_heads else 'small'} heads, CPU, torch threads {torch.get_num_threads()}; "
+          f"{a.steps} plain + {a.monitor_steps}x2 monitor-firing steps per method, alternating with bare steps, medians")
+    load_note('at the start')
+    hdr = f"{'method':<8} {'EMA':>3} {'plain ms':>9} {'+center':>8} {'+probe':>8} {'step ms':>8} {'bare ms':>8} {'ratio':>6} {'paired':>6}  goal<={GOAL:.2f}x"
+    print(hdr); print('-' * len(hdr))
+    rows = []
+    for n in names:
+        r = bench_method(n, a); rows.append(r)
+        print(f"{n:<8} {'yes' if r['ema'] else 'no':>3} {1e3*r['plain']:9.1f} {1e3*r['center']:8.1f} {1e3*r['probe']:8.1f} "
+              f"{1e3*r['step']:8.1f} {1e3*r['bare']:8.1f} {r['ratio']:6.3f} {r['pair']:6.3f}  {'met' if r['ratio'] <= GOAL else 'MISSED'}", flush=True)
+    print(f"(+center / +probe: extra ms of a step where CenterMonitor / GradProbe fires, amortised in 'step ms' over "
+          f"every {rows[0]['me']} / {rows[0]['pe']} steps; ratio = step ms / bare ms, the goal's number; paired = median over\n"
+          f" the timed plain steps of step / the bare step that followed it, a drift-robust check of the same ratio without monitors)")
+    load_note('at the end')
+    worst = max(rows, key=lambda r: r['ratio'])
+    ok = all(r['ratio'] <= GOAL for r in rows)
+    print(f"{'PASS' if ok else 'MISS'}: step <= {GOAL:.2f}x bare for every method (worst: {worst['method']} {worst['ratio']:.3f}x)")
+
+if __name__ == '__main__': main()
