@@ -18,7 +18,7 @@ def _chunk_rows(n_train:int, device:torch.device, chunk:int|None) -> int:
     if chunk is not None:
         if not (isinstance(chunk, int) and chunk >= 1): raise ValueError(f"chunk must be an int >= 1 (test rows per block), got {chunk!r}")
         return chunk
-    budget = 2**27 if device.type == 'cuda' else 2**22   # similarities per block: 512 MB on GPU, 16 MB on CPU
+    budget = 2**27 if device.type == 'cuda' else 2**25   # similarities per block: 512 MB on GPU, 128 MB on CPU
     return max(1, budget // max(n_train, 1))
 
 def _check_feats(x, name):
@@ -48,9 +48,10 @@ def knn_predict(train_feats:torch.Tensor, # `(N, D)` features of the labelled re
     labels = train_labels.to(dev).long()
     preds = {k: torch.empty(len(test_feats), dtype=torch.long, device=dev) for k in ks}
     n = _chunk_rows(len(tr), dev, chunk)
+    buf = torch.empty(min(n, len(test_feats)), len(tr), device=dev)   # one similarity block, reused
     for s in range(0, len(test_feats), n):
         q = F.normalize(test_feats[s:s + n].to(dev).float(), dim=1)
-        sim, idx = (q @ tr.T).topk(kmax, dim=1)              # sorted: the k nearest are a prefix
+        sim, idx = torch.mm(q, tr.T, out=buf[:len(q)]).topk(kmax, dim=1)   # sorted: the k nearest are a prefix
         w, nl = (sim / T).exp_(), labels[idx]
         for k in ks:
             votes = torch.zeros(len(q), C, device=dev).scatter_add_(1, nl[:, :k], w[:, :k])

@@ -342,7 +342,10 @@ def _named_tensors(obj, prefix:str=''):
 def _check_finite(self:Trainer, named, what:str, step:int):
     "Raise `NonFiniteLoss` (on every rank, for `step`) if a floating tensor of `named` holds NaN or inf on any rank"
     named = [(k, v) for k, v in named if v.is_floating_point() or v.is_complex()]
-    flags = torch.stack([(~torch.isfinite(v).all()).to(self.device) for _, v in named]) if named else torch.zeros(1, dtype=torch.bool, device=self.device)
+    if not named: flags = torch.zeros(1, dtype=torch.bool, device=self.device)
+    else:   # one fused norm per tensor (NaN/inf propagate into it); the exact per-tensor test only when one is not finite
+        flags = ~torch.isfinite(torch.stack([n.to(self.device, torch.float32) for n in torch._foreach_norm([v for _, v in named])]))
+        if flags.any(): flags = torch.stack([(~torch.isfinite(v).all()).to(self.device) for _, v in named])
     bad = flags.any().float()
     if is_dist(): dist.all_reduce(bad)
     if bad.item() == 0: return
@@ -400,6 +403,7 @@ def _diagnostics(out:dict) -> dict:
 @patch
 def _write_metrics(self:Trainer, force:bool=False):
     out = self.step_out
+    if force and not self._pending and self.history and self.history[-1]['step'] == self.step: return  # this step is logged
     if not (force or self._pending or (out is not None and self.step % self.log_every == 0)): return
     rec = dict(step=self.step, epoch=self.epoch + self.batch_in_epoch / max(len(self.loader), 1))
     if out is not None:

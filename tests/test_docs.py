@@ -26,3 +26,11 @@ def test_notebook_converts_to_html_with_its_title(nb):
 
 def test_notebooks_found():
     assert len(NOTEBOOKS) >= 18, [p.name for p in NOTEBOOKS]
+
+def test_readme_images_exist():
+    "Every image the README shows is committed (the figures and the explorer screenshot)"
+    imgs = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', (ROOT/'README.md').read_text(encoding='utf-8'))
+    for want in ('fig3_simple.png', 'fig4_simsiam.png', 'explorer.png'):
+        assert any(i.endswith(want) for i in imgs), (want, imgs)
+    for i in imgs:
+        assert (ROOT/i).is_file() and (ROOT/i).stat().st_size > 10_000, i
