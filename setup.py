@@ -1,6 +1,15 @@
 # nbdev 2's template setup.py, reading settings.ini (the pkg_resources import is dropped: setuptools>=81 has none)
 from configparser import ConfigParser
-import setuptools, shlex
+import setuptools, shlex, glob, os, shutil
+from setuptools.command.build_py import build_py
+
+class build_py_with_experiments(build_py):
+    "Also ship the experiment notebooks (nbs/experiments) as package data, so `centerssl-figures` works outside a checkout"
+    def run(self):
+        super().run()
+        dest = os.path.join(self.build_lib, 'centerssl', 'data', 'experiments')
+        os.makedirs(dest, exist_ok=True)
+        for f in glob.glob(os.path.join('nbs', 'experiments', '*.ipynb')): shutil.copy(f, dest)
 
 config = ConfigParser(delimiters=['='])
 config.read('settings.ini', encoding='utf-8')
@@ -47,6 +56,7 @@ setuptools.setup(
     long_description = open('README.md', encoding='utf-8').read(),
     long_description_content_type = 'text/markdown',
     zip_safe = False,
+    cmdclass = {'build_py': build_py_with_experiments},
     entry_points = {
         'console_scripts': cfg.get('console_scripts','').split(),
         'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d']

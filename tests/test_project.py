@@ -31,3 +31,13 @@ def test_demo_rejects_bad_steps():
     exe = Path(sys.executable).parent/'centerssl-demo'
     p = subprocess.run([str(exe), '--steps', '0'], capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and '--steps must be >= 1, got 0' in p.stderr
+
+def test_wheel_ships_the_experiment_notebooks(tmp_path):
+    "A regular (non-editable) install must find the figure notebooks: the wheel carries them under centerssl/data/experiments"
+    import zipfile
+    p = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', str(ROOT), '-w', str(tmp_path)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    names = zipfile.ZipFile(next(tmp_path.glob('centerssl-*.whl'))).namelist()
+    want = sorted(f'centerssl/data/experiments/{f.name}' for f in (ROOT/'nbs'/'experiments').glob('fig*.ipynb'))
+    assert want and set(want) <= set(names), (want, [n for n in names if 'data' in n])
