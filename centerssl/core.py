@@ -141,7 +141,7 @@ class CenterTracker:
                  sync:bool=True, # reduce over ranks under `torch.distributed`
                 ):
         if mode not in self.modes: raise ValueError(f"mode must be one of {self.modes}, got {mode!r}")
-        if not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
+        if isinstance(momentum, bool) or not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
             raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
         self.mode, self.momentum, self.sync = mode, float(momentum), sync
         self.reset()
@@ -203,6 +203,7 @@ def grad_decomposition(loss_fn, # callable `z -> scalar loss`
     g = torch.autograd.grad(loss_fn(z), z)[0] * len(z)  # per-sample gradient of a batch-mean loss
     common = g.mean(0)
     s = center_vector(z.detach(), sync=False) if s is None else s
+    if s.shape != z.shape[1:]: raise ValueError(f"s must be a vector of size {z.shape[1]} (one per column of z), got shape {tuple(s.shape)}")
     u = F.normalize(s, dim=0)
     along = (g @ u)[:, None] * u
     energy = (g**2).sum(1).mean()
