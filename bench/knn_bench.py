@@ -23,6 +23,7 @@ sets torch's threads and, through threadpoolctl, scikit-learn's BLAS/OpenMP thre
     python bench/knn_bench.py --n-train 10000 --n-test 2000  # a quick run
     python bench/knn_bench.py --threads 1
 """
+from _load import load_note   # bench/_load.py (the script's folder is on sys.path)
 import argparse, os, contextlib, statistics, time
 import numpy as np
 import torch, torch.nn.functional as F
@@ -66,17 +67,6 @@ def ties_explained(xtr, ytr, xte, idx, k, T, C, ours, theirs):
     vote_tie = (a - b).abs() <= 1e-4 * votes.max(1).values
     kth_tie = (top[:, k - 1] - top[:, k]).abs() <= 1e-5     # the k-th and (k+1)-th neighbours are float32-equal
     return int((vote_tie | kth_tie).sum())
-
-_T0 = (time.perf_counter(), time.process_time())
-def load_note(when):
-    "Warn when other processes compete for the CPUs (the timings then mostly measure the contention)"
-    if when == 'at the start':
-        l1 = os.getloadavg()[0]
-        if l1 > 1.0: print(f"note: load average {l1:.1f} at the start: other processes are using the CPUs, timings are unreliable", flush=True)
-    else:
-        wall, cpu = time.perf_counter() - _T0[0], time.process_time() - _T0[1]
-        print(f"(this process used {cpu / wall:.2f} CPU cores on average with {torch.get_num_threads()} torch threads; "
-              f"much less than the threads can mean other processes starved it)")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])

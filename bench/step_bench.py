@@ -27,6 +27,7 @@ method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the
     python bench/step_bench.py --methods byol simclr --steps 3
     python bench/step_bench.py --threads 1 --cifar-stem
 """
+from _load import load_note   # bench/_load.py (the script's folder is on sys.path)
 import argparse, os, copy, statistics, sys, tempfile, time
 import torch, torch.nn as nn
 
@@ -119,17 +120,6 @@ def bench_method(name, args):
         pair = median([a / c for a, c in zip(S, Bp)])   # plain step / the bare step right after it
         return dict(method=name, ema=teacher is not None, plain=s, center=c_extra, probe=p_extra, step=amort, bare=b,
                     ratio=amort / b, pair=pair, me=me, pe=pe)
-
-_T0 = (time.perf_counter(), time.process_time())
-def load_note(when):
-    "Warn when other processes compete for the CPUs (the timings then mostly measure the contention)"
-    if when == 'at the start':
-        l1 = os.getloadavg()[0]
-        if l1 > 1.0: print(f"note: load average {l1:.1f} at the start: other processes are using the CPUs, timings are unreliable", flush=True)
-    else:
-        wall, cpu = time.perf_counter() - _T0[0], time.process_time() - _T0[1]
-        print(f"(this process used {cpu / wall:.2f} CPU cores on average with {torch.get_num_threads()} torch threads; "
-              f"much less than the threads can mean other processes starved it)")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
