@@ -521,15 +521,23 @@ def load_checkpoint(self:Trainer, path=None):
 
 # %% ../nbs/11_train.ipynb #78911ffa
 @patch
-def _prepare_out(self:Trainer, resume:bool):
-    if rank() == 0: self.out.mkdir(parents=True, exist_ok=True)
-    if is_dist(): dist.barrier()
-    if self.ckpt_path.exists() and not resume:
-        raise FileExistsError(f"{self.ckpt_path} already exists; pass --resume (resume=True) to continue that run, or choose another --out")
+def _refusal(self:Trainer, resume:bool):
+    "Why this run may not start in `out` (None if it may)"
+    if resume: return None
+    if self.ckpt_path.exists():
+        return f"{self.ckpt_path} already exists; pass --resume (resume=True) to continue that run, or choose another --out"
     found = [n for n in ('metrics.jsonl', 'config.json') if (self.out/n).exists()]
-    if found and not resume:
-        raise FileExistsError(f"{self.out} already holds the files of a run ({', '.join(found)}) but no checkpoint; nothing was changed. "
-                              f"Pass --resume (resume=True) to restart that run from scratch there, or choose another --out")
+    if found: return (f"{self.out} already holds the files of a run ({', '.join(found)}) but no checkpoint; nothing was changed. "
+                      f"Pass --resume (resume=True) to restart that run from scratch there, or choose another --out")
+
+@patch
+def _prepare_out(self:Trainer, resume:bool):
+    # rank 0 alone decides, before anyone writes, and tells the others: a rank that looked after rank 0 had
+    # written config.json would otherwise refuse a fresh run (a race seen in CI) while rank 0 went on
+    refusal = None
+    if rank() == 0: self.out.mkdir(parents=True, exist_ok=True); refusal = self._refusal(resume)
+    if is_dist(): box = [refusal]; dist.broadcast_object_list(box, src=0); refusal = box[0]
+    if refusal: raise FileExistsError(refusal)
     if resume and self.ckpt_path.exists(): self.load_checkpoint()
     elif resume and self.verbose and rank() == 0: print(f"no checkpoint in {self.out}: starting from scratch")
     if rank() == 0:

@@ -315,6 +315,20 @@ def test_same_metrics_under_torchrun_two_processes(tmp_path):
     assert load(tmp_path/'two'/'checkpoint.pt')['world_size'] == 2
 
 
+def test_torchrun_ranks_agree_on_refusing_a_used_folder(tmp_path):
+    """Rank 0 alone decides whether `--out` may be used and tells the others: a fresh folder starts on every rank
+    (a rank looking after rank 0 wrote config.json once refused it, a race seen in CI), a used one is refused by every
+    rank with the same message, and its files are left as they were"""
+    common = ['--method', 'simclr', '--aug', 'none', '--max-steps', '1', '--knn-every', '0', *QUICK, '--batch-size', '16']
+    fresh = torchrun('-m', nproc=2, timeout=300, args=['centerssl.train', *common, '--out', str(tmp_path/'fresh')])
+    assert fresh.returncode == 0, fresh.stdout[-2000:] + fresh.stderr[-3000:]
+    used = tmp_path/'used'; used.mkdir(); (used/'config.json').write_text('{"mine": 1}')
+    p = torchrun('-m', nproc=2, timeout=300, args=['centerssl.train', *common, '--out', str(used)])
+    assert p.returncode != 0
+    assert (p.stdout + p.stderr).count('already holds the files of a run (config.json)') >= 2, p.stderr[-3000:]
+    assert (used/'config.json').read_text() == '{"mine": 1}' and sorted(os.listdir(used)) == ['config.json']
+
+
 def test_console_script_if_wired(tmp_path):
     "`centerssl-train` (the console script, `centerssl.cli:train`) runs the same command"
     exe = Path(sys.executable).parent/'centerssl-train'
