@@ -10,8 +10,8 @@ import torchvision
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['method_registry', 'MLP', 'projector', 'predictor', 'GlobalBatchNorm', 'convert_global_bn', 'resnet', 'mlp_backbone',
-           'EMATeacher', 'register_method', 'SSLMethod']
+__all__ = ['method_registry', 'MLP', 'projector', 'predictor', 'GlobalBatchNorm', 'convert_global_bn', 'per_view_bn', 'resnet',
+           'mlp_backbone', 'EMATeacher', 'register_method', 'SSLMethod']
 
 # %% ../nbs/03_models.ipynb #d0cc8afa
 def MLP(in_dim:int, # input features
@@ -88,6 +88,30 @@ def convert_global_bn(module:nn.Module) -> nn.Module:
         return new.train(module.training)
     for name, child in module.named_children(): setattr(module, name, convert_global_bn(child))
     return module
+
+# %% ../nbs/03_models.ipynb #53b7f5bc
+import contextlib
+
+def _per_view_forward(bn:nn.Module, k:int):
+    own = type(bn).forward.__get__(bn)          # the layer's class forward, bound
+    def forward(x):
+        if not (bn.training or bn.running_mean is None): return own(x)   # running statistics: nothing is taken over the batch
+        if len(x) % k: raise ValueError(f"per_view_bn(k={k}): a {type(bn).__name__} got a batch of {len(x)}, not {k} equal views")
+        return torch.cat([own(c) for c in x.chunk(k)])
+    return forward
+
+@contextlib.contextmanager
+def per_view_bn(*modules:nn.Module, # every BatchNorm inside them normalises each view separately (`None`s are skipped)
+                k:int=2, # views stacked along the batch, `torch.cat([x1, ..., xk])`, equal sizes
+               ):
+    "Within this context one forward of `k` stacked views equals `k` separate forwards (BatchNorm statistics per view)"
+    if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1): raise ValueError(f"k must be an int >= 1 (the number of views), got {k!r}")
+    bns = {id(m): m for mod in modules if mod is not None for m in mod.modules()
+           if isinstance(m, nn.modules.batchnorm._BatchNorm) and 'forward' not in vars(m)}.values()
+    for m in bns: m.forward = _per_view_forward(m, k)
+    try: yield
+    finally:
+        for m in bns: del m.forward
 
 # %% ../nbs/03_models.ipynb #d67d8c75
 def resnet(name:str='resnet18', # 'resnet18', 'resnet34' or 'resnet50'
