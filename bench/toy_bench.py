@@ -33,6 +33,8 @@ def workload(steps=None):
     cfgs = make_configs(f3['datasets'], vs, f3['seeds'], lr=f3['lr'], pred_lr_mult=f3['pred_lr_mult'])
     return cfgs, steps or f3['steps'], f3['log_every'], vs
 
+GOAL_S, GOAL_X = 20., 5.   # issue 3: all of it under 20 s of training, >= 5x faster than the sequential loop
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch\'s choice)')
@@ -52,6 +54,9 @@ def main():
     ts = time.perf_counter() - t0
     print(f"sequential (one run at a time)    : {ts:7.1f} s")
     print(f"speed-up: {ts/tb:.1f}x")
+    ok_t, ok_r = tb < GOAL_S, ts / tb >= GOAL_X
+    print(f"{'PASS' if ok_t and ok_r else 'MISS'}: batched {tb:.1f} s {'<' if ok_t else '>='} {GOAL_S:.0f} s goal, "
+          f"{ts/tb:.1f}x {'>=' if ok_r else '<'} {GOAL_X:.0f}x goal")
     last = lambda rows: {r['run']: r['center_norm'] for r in rows if r['step'] == steps}
     lb, ls = last(batched), last(seq)
     d = sorted(abs(lb[i] - ls[i]) for i in lb)
