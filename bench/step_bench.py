@@ -23,7 +23,7 @@ ratio = step / bare is the overhead of everything else. Goal: <= 1.10x on CPU (R
 method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the 3x3 stem `make_backbone` uses at 32 px:
 ~10x slower on CPU, which makes the heads' share smaller). Usage:
 
-    python bench/step_bench.py                          # every registered method, ~2 minutes on 2 cores
+    python bench/step_bench.py                          # every registered method, ~4 minutes on 2 cores
     python bench/step_bench.py --methods byol simclr --steps 3
     python bench/step_bench.py --threads 1 --cifar-stem
 """
@@ -126,7 +126,7 @@ def main():
     ap.add_argument('--methods', nargs='+', default=None, help='registered method names (default: all)')
     ap.add_argument('--batch-size', type=int, default=64, help='images per view (the step sees 2 x this)')
     ap.add_argument('--size', type=int, default=32, help='image side')
-    ap.add_argument('--steps', type=int, default=8, help='timed plain steps per side per method (after the warm-up)')
+    ap.add_argument('--steps', type=int, default=16, help='timed plain steps per side per method (after the warm-up)')
     ap.add_argument('--monitor-steps', type=int, default=3, help='timed steps of each monitor-firing kind per method')
     ap.add_argument('--warmup', type=int, default=2, help='untimed steps per side per method')
     ap.add_argument('--threads', type=int, default=None, help="torch.set_num_threads (default: torch's choice)")

@@ -182,7 +182,8 @@ def update(self:EMATeacher, step:int, total_steps:int) -> float:
     "Move the teacher towards its student with the momentum of `step`; returns that momentum"
     m = self.schedule(step, total_steps)
     self._momentum.fill_(m)
-    for t, s in zip(self.module.parameters(), self.student.parameters()): t.lerp_(s.detach(), 1 - m)
+    ts, ss = list(self.module.parameters()), [s.detach() for s in self.student.parameters()]
+    if ts: torch._foreach_lerp_(ts, ss, 1 - m)           # one fused call over all parameters (as torch's optimisers)
     for t, s in zip(self.module.buffers(), self.student.buffers()):
         if t.is_floating_point(): t.lerp_(s.detach(), 1 - m)
         else: t.copy_(s)
