@@ -117,6 +117,13 @@ def set_progress(self:DINOLoss, step:int, total_steps:int) -> float:
     return tt
 
 # %% ../../nbs/07_dino.ipynb #1086bc14
+class _ScaleGrad(torch.autograd.Function):
+    "Identity forward; multiplies the incoming gradient by `scale` (0 freezes what it guards)"
+    @staticmethod
+    def forward(ctx, x, scale): ctx.scale = scale; return x.view_as(x)
+    @staticmethod
+    def backward(ctx, g): return g * ctx.scale, None
+
 class DINOHead(nn.Module):
     "DINO's projection head: MLP → L2-normalise → weight-normalised Linear to `out_dim` logits"
     def __init__(self,
@@ -140,9 +147,10 @@ class DINOHead(nn.Module):
         self.last_v = nn.Parameter(nn.Linear(bottleneck_dim, out_dim, bias=False).weight.detach().clone())
         self.last_g = nn.Parameter(torch.ones(out_dim, 1), requires_grad=not norm_last_layer)
 
-    def forward(self, x):
+    def forward(self, x, frozen:bool=False): # `frozen`: the last layer gets a zero gradient (DINO's first epoch)
         x = F.normalize(self.mlp(x), dim=1)
-        return F.linear(x, self.last_g * F.normalize(self.last_v, dim=1))
+        g, v = (_ScaleGrad.apply(self.last_g, 0.), _ScaleGrad.apply(self.last_v, 0.)) if frozen else (self.last_g, self.last_v)
+        return F.linear(x, g * F.normalize(v, dim=1))
 
 # %% ../../nbs/07_dino.ipynb #8b0da635
 @register_method
@@ -163,12 +171,15 @@ class DINO(SSLMethod):
                  center_momentum:float=0.9, # momentum of $C$ (DINO: 0.9)
                  momentum_teacher:float=0.996, # base EMA momentum, cosine to 1 (DINO: 0.996)
                  centering:bool=True, # the ablation: False
+                 freeze_last_layer_frac:float=0.01, # fraction of training with the head's last layer fixed (DINO: `freeze_last_layer=1` epoch of its 100)
                 ):
         super().__init__(backbone, feat_dim)
         _check_unit(momentum_teacher, 'momentum_teacher', ' (DINO: 0.996)')
         self.head = DINOHead(feat_dim, out_dim, hidden_dim, bottleneck_dim, n_layers, use_bn_in_head, norm_last_layer)
         self.loss_fn = DINOLoss(out_dim, student_temp, teacher_temp, warmup_teacher_temp, warmup_teacher_temp_frac, center_momentum, centering)
         self.teacher = EMATeacher(nn.Sequential(self.backbone, self.head), momentum_teacher, 1.0)
+        self.freeze_last_layer_frac = _check_unit(freeze_last_layer_frac, 'freeze_last_layer_frac', ' (DINO: 1 epoch of 100, 0.01)')
+        self.register_buffer('progress', torch.zeros((), dtype=torch.float64))   # fraction of training done, set by on_step_end
 
 # %% ../../nbs/07_dino.ipynb #47247604
 @patch
@@ -176,7 +187,8 @@ def training_step(self:DINO, batch) -> dict:
     "Loss of eq. 29 on two views, center update over the global batch, diagnostics"
     x1, x2 = self.views(batch, min_n=1)
     x = torch.cat([x1, x2])
-    s1, s2 = self.head(self.backbone(x)).chunk(2)                 # student, both views as one batch
+    frozen = self.training and float(self.progress) < self.freeze_last_layer_frac
+    s1, s2 = self.head(self.backbone(x), frozen=frozen).chunk(2)  # student, both views as one batch
     t1, t2 = self.teacher(x).chunk(2)                             # teacher, no gradient
     loss = self.loss_fn(s1, s2, t1, t2)                           # eq. 29
     if self.training: self.loss_fn.update_center(torch.cat([t1, t2]))
@@ -191,8 +203,9 @@ def training_step(self:DINO, batch) -> dict:
 
 @patch
 def on_step_end(self:DINO, step:int, total_steps:int):
-    "EMA update of the teacher (cosine momentum schedule) and the teacher temperature of the next step"
+    "EMA update of the teacher (cosine momentum schedule), the teacher temperature and the last layer's freeze for the next step"
     self.teacher.update(step, total_steps)
+    self.progress.fill_((step + 1) / total_steps)
     self.loss_fn.set_progress(step + 1, total_steps)
 
 # %% ../../nbs/07_dino.ipynb #18f477fd

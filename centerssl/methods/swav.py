@@ -11,7 +11,7 @@ from fastcore.basics import patch
 from ..core import check_z, is_dist, center_vector
 from ..models import SSLMethod, register_method, MLP
 from ..losses import register_representation_loss
-from .dino import _check_positive, _check_int
+from .dino import _check_positive, _check_int, _ScaleGrad
 
 # %% auto #0
 __all__ = ['sinkhorn_knopp', 'SwAVLoss', 'Prototypes', 'SwAV']
@@ -64,13 +64,6 @@ class SwAVLoss(nn.Module):
         return 0.5*(ce(q1, u2) + ce(q2, u1))                              # view 2 predicts q1, view 1 predicts q2
 
 # %% ../../nbs/08_swav.ipynb #e6102223
-class _ScaleGrad(torch.autograd.Function):
-    "Identity forward; multiplies the incoming gradient by `scale` (0 freezes what it guards)"
-    @staticmethod
-    def forward(ctx, x, scale): ctx.scale = scale; return x.view_as(x)
-    @staticmethod
-    def backward(ctx, g): return g * ctx.scale, None
-
 class Prototypes(nn.Module):
     "$K$ unit-norm prototypes $c_k$; `forward(z)` gives the scores $Cz$"
     def __init__(self,
