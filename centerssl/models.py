@@ -246,6 +246,11 @@ def param_groups(self:SSLMethod) -> list[dict]:
     return [{'params': [p for p in self.parameters() if p.requires_grad]}]
 
 @patch
+def on_before_optimizer_step(self:SSLMethod):
+    "Called between backward and the optimiser step (gradient clipping); a no-op by default"
+    pass
+
+@patch
 def on_step_end(self:SSLMethod, step:int, total_steps:int):
     "Called after each optimiser step (EMA teachers, schedules); a no-op by default"
     pass

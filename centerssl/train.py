@@ -382,6 +382,7 @@ def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     self._cb('after_backward')
     self._check_finite([(n, p.grad) for n, p in self.method.named_parameters() if p.grad is not None],
                        "non-finite gradients, so the optimiser step was not taken", self.step + 1)
+    self.method.on_before_optimizer_step()            # e.g. DINO's gradient clipping
     self.opt.step(); self.sched.step()
     self.method.on_step_end(self.step, self.total_steps)
     self.step_out, self.last_loss = out, loss.item()

@@ -130,12 +130,12 @@ class MethodRun(ToyRun):
 # %% ../nbs/14_widgets.ipynb #75bf6a3f
 @patch
 def train(self:MethodRun, n:int):
-    "`n` SGD steps on fresh pairs; `on_step_end` after each (EMA teachers)"
+    "`n` SGD steps on fresh pairs, with the method's hooks around each (gradient clipping, EMA teachers)"
     a, p = self.sampler.sample(n)
     self.method.train()
     for t in range(n):
         out = self.method.training_step((self.x_train[a[t]], self.x_train[p[t]]))
-        self.opt.zero_grad(); out['loss'].backward(); self.opt.step()
+        self.opt.zero_grad(); out['loss'].backward(); self.method.on_before_optimizer_step(); self.opt.step()
         self.method.on_step_end(self.steps_done, max(self.total_steps, self.steps_done + 1))
         self.steps_done += 1
 

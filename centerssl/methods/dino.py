@@ -172,6 +172,7 @@ class DINO(SSLMethod):
                  momentum_teacher:float=0.996, # base EMA momentum, cosine to 1 (DINO: 0.996)
                  centering:bool=True, # the ablation: False
                  freeze_last_layer_frac:float=0.01, # fraction of training with the head's last layer fixed (DINO: `freeze_last_layer=1` epoch of its 100)
+                 clip_grad:float=3.0, # cut each parameter's gradient norm to this before the step; 0 = off (DINO: 3.0)
                 ):
         super().__init__(backbone, feat_dim)
         _check_unit(momentum_teacher, 'momentum_teacher', ' (DINO: 0.996)')
@@ -180,6 +181,9 @@ class DINO(SSLMethod):
         self.teacher = EMATeacher(nn.Sequential(self.backbone, self.head), momentum_teacher, 1.0)
         self.freeze_last_layer_frac = _check_unit(freeze_last_layer_frac, 'freeze_last_layer_frac', ' (DINO: 1 epoch of 100, 0.01)')
         self.register_buffer('progress', torch.zeros((), dtype=torch.float64))   # fraction of training done, set by on_step_end
+        if isinstance(clip_grad, bool) or not isinstance(clip_grad, (int, float)) or not 0 <= clip_grad < math.inf:
+            raise ValueError(f"clip_grad must be a finite number >= 0 (0: no clipping; DINO: 3.0), got {clip_grad!r}")
+        self.clip_grad = float(clip_grad)
 
 # %% ../../nbs/07_dino.ipynb #47247604
 @patch
@@ -200,6 +204,14 @@ def training_step(self:DINO, batch) -> dict:
         return dict(loss=loss, z=z, center_norm=center_vector(z).norm().item(),
                     teacher_temp=float(lf.current_teacher_temp), logit_center_norm=lf.center.norm().item(),
                     teacher_entropy=ent(q).mean().item(), teacher_mean_entropy=ent(q.mean(0)).item())
+
+@patch
+@torch.no_grad()
+def on_before_optimizer_step(self:DINO):
+    "DINO's gradient clipping: each parameter's gradient is scaled to norm at most `clip_grad` (per parameter, as official)"
+    gs = [p.grad for p in self.parameters() if p.grad is not None]
+    if self.clip_grad <= 0 or not gs: return
+    for g, n in zip(gs, torch._foreach_norm(gs)): g.mul_((self.clip_grad / (n + 1e-6)).clamp(max=1.))
 
 @patch
 def on_step_end(self:DINO, step:int, total_steps:int):
