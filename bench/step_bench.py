@@ -23,7 +23,7 @@ ratio = step / bare is the overhead of everything else. Goal: <= 1.10x on CPU (R
 method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the 3x3 stem `make_backbone` uses at 32 px:
 ~10x slower on CPU, which makes the heads' share smaller). Usage:
 
-    python bench/step_bench.py                          # every registered method, ~4 minutes on 2 cores
+    python bench/step_bench.py                          # every registered method, ~2 minutes on 2 cores
     python bench/step_bench.py --methods byol simclr --steps 3
     python bench/step_bench.py --threads 1 --cifar-stem
 """
