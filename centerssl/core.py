@@ -4,14 +4,14 @@
 
 # %% ../nbs/00_core.ipynb #cb0a738c
 from __future__ import annotations
-import math
+import math, time
 import torch, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['check_z', 'is_dist', 'world_size', 'rank', 'all_gather_grad', 'all_reduce_grad', 'center_vector', 'residuals',
-           'effective_rank', 'collapse_stats', 'CenterTracker', 'invariance_loss', 'grad_decomposition',
+__all__ = ['check_z', 'is_dist', 'world_size', 'rank', 'shutdown_dist', 'all_gather_grad', 'all_reduce_grad', 'center_vector',
+           'residuals', 'effective_rank', 'collapse_stats', 'CenterTracker', 'invariance_loss', 'grad_decomposition',
            'toy_collapse_demo']
 
 # %% ../nbs/00_core.ipynb #5241d41b
@@ -40,6 +40,18 @@ def world_size() -> int:
 def rank() -> int:
     "This process's rank (0 without `torch.distributed`)"
     return dist.get_rank() if is_dist() else 0
+
+# %% ../nbs/00_core.ipynb #87308052
+def shutdown_dist(settle:float=0.1, # seconds to let the backend's worker threads go idle before the group is destroyed
+                 ) -> bool:
+    "End `torch.distributed` cleanly: barrier, a short settle, then `destroy_process_group`; `False` when it was not initialised"
+    if settle < 0: raise ValueError(f"settle={settle!r}: must be >= 0 seconds")
+    if not is_dist(): return False
+    import time
+    dist.barrier()
+    time.sleep(settle)
+    dist.destroy_process_group()
+    return True
 
 # %% ../nbs/00_core.ipynb #9c9e3317
 class _AllGather(torch.autograd.Function):

@@ -11,7 +11,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank
+from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank, shutdown_dist
 from .imagedata import SSLData, SSLLoader, TwoViews, two_views, load_dataset, DATASETS
 from .eval import knn_eval, extract_features, linear_probe
 from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn
@@ -723,7 +723,7 @@ def _train_cli(method:str='byol', # SSL method: any registered name (see the err
         print(f"{method} on {dataset}: {res['step']} steps; " + ', '.join(f"{k} {last[k]:.4f}" for k in ('loss', 'z_center_norm', 'knn20', 'knn200') if k in last)
               + (f", linear {res['linear']['linear']:.4f}" if 'linear' in res else ''))
         print(f"metrics: {res['metrics']}\ncheckpoint: {res['checkpoint']}", flush=True)
-    if is_dist(): dist.destroy_process_group()
+    shutdown_dist()
 
 # %% ../nbs/11_train.ipynb #6409ab0e
 _names = set(inspect.signature(_train_cli).parameters)

@@ -6,7 +6,7 @@ import sys
 import torch, torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
-from centerssl.core import world_size, rank
+from centerssl.core import world_size, rank, shutdown_dist
 from centerssl.models import mlp_backbone, convert_global_bn
 from centerssl.methods.dino import DINO, DINOLoss
 from centerssl.methods.swav import SwAV, sinkhorn_knopp
@@ -84,6 +84,6 @@ def main():
         for k, v in ref[f'{name}_state'].items():
             close(out[f'{name}_state'][k], v, f"{name} state '{k}' after two steps")
     print(f"rank {r}: dino, swav, barlow exact", flush=True)
-    dist.destroy_process_group()
+    shutdown_dist()   # barrier + settle + destroy: a bare destroy aborts ~1 run in 3 here
 
 if __name__ == '__main__': main()
