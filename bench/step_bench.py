@@ -26,6 +26,12 @@ method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the
     python bench/step_bench.py                          # every registered method, ~2 minutes on 2 cores
     python bench/step_bench.py --methods byol simclr --steps 3
     python bench/step_bench.py --threads 1 --cifar-stem
+    python bench/step_bench.py --breakdown --methods byol simsiam   # where the overhead goes, part by part
+
+`--breakdown` times the parts of a plain step separately (interleaved, medians): the augmentation; the method's forward +
+backward (heads, loss, per-view BatchNorm, the teacher) minus the bare forward + backward; the NaN guard on the gradients;
+the trainer's optimiser + schedule step minus the bare SGD step; the method's hooks (DINO's clipping, the EMA update). Their
+sum is compared with the measured overhead, plain step - bare step, which it should roughly match.
 """
 from _load import load_note   # bench/_load.py (the script's folder is on sys.path)
 import argparse, os, copy, statistics, sys, tempfile, time
@@ -121,6 +127,56 @@ def bench_method(name, args):
         return dict(method=name, ema=teacher is not None, plain=s, center=c_extra, probe=p_extra, step=amort, bare=b,
                     ratio=amort / b, pair=pair, me=me, pe=pe)
 
+def breakdown(name, args):
+    "Milliseconds of each part of a plain step that the bare step does not do (medians over interleaved repeats)"
+    with tempfile.TemporaryDirectory() as out:
+        t, x, y = make_trainer(name, args, out)
+        m = t.method
+        bb = copy.deepcopy(m.backbone)
+        g0 = t.opt.param_groups[0]
+        opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'])
+        teacher = teacher_backbone(m)
+        with torch.no_grad(): x1, x2 = t.aug(x)
+        v = torch.cat([x1, x2])
+        def aug():
+            with torch.no_grad(): t.aug(x)
+        def model_fb(): t.opt.zero_grad(set_to_none=True); t.model(x1, x2, y)['loss'].backward()
+        def bare_fb():
+            if teacher is not None:
+                with torch.no_grad(): teacher(v)
+            opt.zero_grad(set_to_none=True); bb(v).square().mean().backward()
+        grads = lambda: [(n, p.grad) for n, p in m.named_parameters() if p.grad is not None]
+        def guard(): t._check_finite(grads(), 'bench', t.step + 1)
+        def opt_step(): t.opt.step(); t.sched.step()
+        def bare_opt(): opt.step()
+        def hooks(): m.on_before_optimizer_step(); m.on_step_end(t.step, t.total_steps)
+        def step(): t.step = 1; t.train_step(x, y)
+        def bare(): bare_fb(); bare_opt()
+        fns = dict(aug=aug, model_fb=model_fb, bare_fb=bare_fb, guard=guard, opt_step=opt_step, bare_opt=bare_opt,
+                   hooks=hooks, step=step, bare=bare)
+        T = {k: [] for k in fns}
+        for _ in range(args.warmup):
+            for f in fns.values(): f()
+        for _ in range(args.steps):
+            for k, f in fns.items():
+                t0 = time.perf_counter(); f(); T[k].append(time.perf_counter() - t0)
+        M = {k: 1e3 * median(v) for k, v in T.items()}
+        parts = dict(aug=M['aug'], model=M['model_fb'] - M['bare_fb'], guard=M['guard'], opt=M['opt_step'] - M['bare_opt'], hooks=M['hooks'])
+        return dict(method=name, bare=M['bare'], over=M['step'] - M['bare'], **parts, sum=sum(parts.values()))
+
+def print_breakdown(names, a):
+    hdr = (f"{'method':<8} {'bare ms':>8} {'aug':>6} {'model':>6} {'guard':>6} {'optim':>6} {'hooks':>6} {'sum':>6} "
+           f"{'measured':>8}   (ms of a plain step; % of bare in the last two columns)")
+    print(hdr); print('-' * len(hdr))
+    for n in names:
+        r = breakdown(n, a)
+        print(f"{n:<8} {r['bare']:8.1f} " + ' '.join(f"{r[k]:6.1f}" for k in ('aug', 'model', 'guard', 'opt', 'hooks', 'sum'))
+              + f" {r['over']:8.1f}   sum {100 * r['sum'] / r['bare']:.1f}%, measured {100 * r['over'] / r['bare']:.1f}%", flush=True)
+    print("(aug: the two-view augmentation; model: the method's forward + backward (heads, loss, per-view BatchNorm, "
+          "the teacher's heads)\n minus the bare forward + backward; guard: the NaN check of the gradients; optim: "
+          "the trainer's optimiser + schedule step minus the bare SGD step;\n hooks: on_before_optimizer_step + "
+          "on_step_end (DINO's clipping, the EMA update); measured: plain step - bare step, timed whole)")
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--methods', nargs='+', default=None, help='registered method names (default: all)')
@@ -132,6 +188,7 @@ def main():
     ap.add_argument('--threads', type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     ap.add_argument('--cifar-stem', action='store_true', help='3x3 stride-1 stem without max-pool (as make_backbone at 32 px)')
     ap.add_argument('--paper-heads', action='store_true', help="the methods' paper-size heads instead of SMALL_HPARAMS")
+    ap.add_argument('--breakdown', action='store_true', help='time the parts of the overhead separately instead')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     from centerssl.train import import_methods
@@ -141,8 +198,11 @@ def main():
     if bad: sys.exit(f"unknown method(s) {bad}; registered: {sorted(reg)}")
     print(f"ResNet-18 ({'CIFAR' if a.cifar_stem else 'ImageNet'} stem), {a.size}x{a.size}, batch {a.batch_size} x 2 views, "
           f"{'paper' if a.paper_heads else 'small'} heads, CPU, torch threads {torch.get_num_threads()}; "
-          f"{a.steps} plain + {a.monitor_steps}x2 monitor-firing steps per method, alternating with bare steps, medians")
+          + (f"each part timed {a.steps}x, interleaved, medians" if a.breakdown else
+             f"{a.steps} plain + {a.monitor_steps}x2 monitor-firing steps per method, alternating with bare steps, medians"))
     load_note('at the start')
+    if a.breakdown:
+        print_breakdown(names, a); load_note('at the end'); return
     hdr = f"{'method':<8} {'EMA':>3} {'plain ms':>9} {'+center':>8} {'+probe':>8} {'step ms':>8} {'bare ms':>8} {'ratio':>6} {'paired':>6}  goal<={GOAL:.2f}x"
     print(hdr); print('-' * len(hdr))
     rows = []

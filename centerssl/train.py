@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_train.ipynb #fd93f757
 from __future__ import annotations
-import ast, contextlib, importlib, inspect, json, math, os, pkgutil, random, sys, time, types, warnings
+import ast, contextlib, hashlib, importlib, inspect, json, math, os, pkgutil, random, sys, time, types, warnings
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -454,6 +454,25 @@ def atomic_save(obj, path):
 # %% ../nbs/11_train.ipynb #2e7321c1
 _FORMAT = 'centerssl-checkpoint-v1'
 
+def _digest(obj) -> str:
+    "SHA-256 of everything in `obj` (tensor bytes, dtypes and shapes, container structure, other values' repr), in order"
+    h = hashlib.sha256()
+    def walk(o):
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous().reshape(-1)
+            h.update(f"T{t.dtype}{tuple(o.shape)}".encode()); h.update(t.view(torch.uint8).numpy().data)
+        elif isinstance(o, dict):
+            h.update(b'{')
+            for k, v in o.items(): walk(k); walk(v)
+            h.update(b'}')
+        elif isinstance(o, (list, tuple)):
+            h.update(b'(' if isinstance(o, tuple) else b'[')
+            for v in o: walk(v)
+            h.update(b')')
+        else: h.update(f"{type(o).__name__}:{o!r};".encode())
+    walk(obj)
+    return h.hexdigest()
+
 @patch
 def save_checkpoint(self:Trainer, check:bool=True):
     "Write `checkpoint.pt` atomically (all ranks take part: RNG states are gathered); a non-finite state is never written"
@@ -462,10 +481,11 @@ def save_checkpoint(self:Trainer, check:bool=True):
     if is_dist(): dist.all_gather_object(rngs, _rng_state())
     else: rngs = [_rng_state()]
     if rank() == 0:
-        atomic_save(dict(format=_FORMAT, config=self.config, method=self.method.name, model=self.method.state_dict(),
-                         optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), step=self.step, epoch=self.epoch,
-                         batch_in_epoch=self.batch_in_epoch, total_steps=self.total_steps, world_size=world_size(), rng=rngs,
-                         skipped=self.loader.skipped, metrics_lines=self._n_lines, callbacks={c.name: c.state_dict() for c in self.callbacks}), self.ckpt_path)
+        ck = dict(format=_FORMAT, config=self.config, method=self.method.name, model=self.method.state_dict(),
+                  optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), step=self.step, epoch=self.epoch,
+                  batch_in_epoch=self.batch_in_epoch, total_steps=self.total_steps, world_size=world_size(), rng=rngs,
+                  skipped=self.loader.skipped, metrics_lines=self._n_lines, callbacks={c.name: c.state_dict() for c in self.callbacks})
+        atomic_save({**ck, 'digest': _digest(ck)}, self.ckpt_path)   # read_checkpoint recomputes it: damage inside the file is caught
     if is_dist(): dist.barrier()
     self._ckpt_step = self.step
 
@@ -485,6 +505,9 @@ def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
                               f"It was left untouched: move it away (or choose another --out) to start a new run.") from None
     if not (isinstance(ck, dict) and ck.get('format') == _FORMAT):
         raise CheckpointError(f"{str(path)!r} is not a centerssl training checkpoint (no {_FORMAT!r} tag); it was left untouched")
+    if 'digest' in ck and _digest({k: v for k, v in ck.items() if k != 'digest'}) != ck['digest']:
+        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: its contents do not match the SHA-256 written with it (damaged on disk "
+                              f"or in a copy). It was left untouched: restore it from a backup, or move it away (or choose another --out) to start a new run.")
     if config:
         bad = {k: (ck['config'].get(k), config.get(k)) for k in _MUST_MATCH if k in config and ck['config'].get(k) != config.get(k)}
         if bad:
@@ -642,7 +665,7 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
     hparams = {**({} if paper_heads else small_hparams(method)), **parse_hparams(method, hp)}
     data_ = load_dataset(dataset, data, download, size)
     backbone = backbone or ('convnet' if dataset == 'digits' else 'resnet18')
-    batch_size = batch_size or (128 if dataset == 'digits' else 256)
+    batch_size = (128 if dataset == 'digits' else 256) if batch_size is None else batch_size
     lr = lr if lr is not None else {'sgd': 0.05, 'lars': 0.3}.get(optimizer, 0.05)
     weight_decay = weight_decay if weight_decay is not None else {'sgd': 1e-4, 'lars': 1e-6}.get(optimizer, 1e-4)
     out = Path(out) if out is not None else _default_out(method, dataset)

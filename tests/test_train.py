@@ -134,6 +134,7 @@ def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(tmp_path):
     (['--dataset', 'cifar10', '--data', '/nonexistent/cifar'], "'/nonexistent/cifar' does not exist"),
     (['--dataset', 'imagenet100', '--data', '/nonexistent/in100'], "'/nonexistent/in100' does not exist"),
     (['--batch-size', '5000'], 'batch_size=5000 per process is larger than the 1437 samples'),
+    (['--batch-size', '0'], 'batch_size must be an int >= 1, got 0'),
     (['--hp', 'nonsense=1'], "byol has no hyperparameter 'nonsense'"),
     (['--hp', 'base_momentum=abc'], "--hp base_momentum=abc"),
     (['--device', 'gpu0'], '--device must be'),
@@ -164,6 +165,12 @@ def test_bad_checkpoints_are_errors_and_left_untouched(tmp_path):
     hb = sha(bad/'checkpoint.pt')
     p = cli('--method', 'byol', '--max-steps', '4', '--batch-size', '32', '--out', bad, '--resume')
     assert p.returncode == 2 and 'corrupt or not a centerssl checkpoint' in p.stderr and sha(bad/'checkpoint.pt') == hb, p.stderr
+    # damage inside the weights, which torch.load itself accepts: caught by the checkpoint's SHA-256
+    mid = out.parent/'mid'; mid.mkdir(); dmg = bytearray(data); dmg[len(data)//2:len(data)//2 + 4096] = bytes(4096)
+    (mid/'checkpoint.pt').write_bytes(bytes(dmg)); hm = sha(mid/'checkpoint.pt')
+    torch.load(mid/'checkpoint.pt', weights_only=True)
+    p = cli('--method', 'byol', '--max-steps', '4', '--batch-size', '32', '--out', mid, '--resume')
+    assert p.returncode == 2 and 'is corrupt: its contents do not match the SHA-256' in p.stderr and sha(mid/'checkpoint.pt') == hm, p.stderr
     # the good one still resumes
     p = cli('--method', 'byol', '--max-steps', '4', '--batch-size', '32', '--out', out, '--resume')
     assert p.returncode == 0 and load(ck)['step'] == 4, p.stderr[-2000:]
