@@ -617,7 +617,7 @@ def _epoch_line(self:Trainer):
 # %% ../nbs/11_train.ipynb #f5dfd341
 SMALL_HPARAMS = {  # small heads for quick CPU runs on the digits: '*' for every method, then per method; only accepted keys are used
     '*': dict(dim=64, proj_dim=64, proj_hidden_dim=128, pred_hidden_dim=32, pred_dim=32, hidden_dim=128, bottleneck_dim=32),
-    'dino': dict(out_dim=256),                                    # K logits (paper: 65,536)
+    'dino': dict(out_dim=256, use_bn_in_head=True),               # K logits (paper: 65,536); BN in the head: see below
     'swav': dict(out_dim=64, n_prototypes=64, freeze_prototypes_steps=0),  # D and K (paper: 128 and 3,000)
     'barlow': dict(out_dim=128),                                  # D (paper: 8,192)
 }

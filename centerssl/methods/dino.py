@@ -211,7 +211,8 @@ def on_before_optimizer_step(self:DINO):
     "DINO's gradient clipping: each parameter's gradient is scaled to norm at most `clip_grad` (per parameter, as official)"
     gs = [p.grad for p in self.parameters() if p.grad is not None]
     if self.clip_grad <= 0 or not gs: return
-    for g, n in zip(gs, torch._foreach_norm(gs)): g.mul_((self.clip_grad / (n + 1e-6)).clamp(max=1.))
+    scale = (self.clip_grad / (torch.stack(torch._foreach_norm(gs)) + 1e-6)).clamp(max=1.)
+    for i in (scale < 1).nonzero().flatten().tolist(): gs[i].mul_(scale[i])   # only the gradients over the limit are rewritten
 
 @patch
 def on_step_end(self:DINO, step:int, total_steps:int):
