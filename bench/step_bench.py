@@ -70,17 +70,28 @@ def teacher_backbone(method):
             return copy.deepcopy(bb)
     return None
 
+def bare_side(t, x):
+    """The bare work on `t`'s model, as `(fwd_bwd, opt_step, v, ema)`: forward + backward of the already-augmented 2 x batch `v`
+    through a copy of the backbone (after a no-grad forward through a copy of the teacher's backbone when `ema`), and the
+    step of that copy's own SGD with the trainer's settings"""
+    bb = copy.deepcopy(t.method.backbone)
+    g0 = t.opt.param_groups[0]
+    opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'])
+    teacher = teacher_backbone(t.method)
+    with torch.no_grad(): v = torch.cat(t.aug(x))
+    def fwd_bwd():
+        if teacher is not None:
+            with torch.no_grad(): teacher(v)
+        loss = bb(v).square().mean()
+        opt.zero_grad(set_to_none=True); loss.backward()
+    return fwd_bwd, opt.step, v, teacher is not None
+
 def bench_method(name, args):
     with tempfile.TemporaryDirectory() as out:
         t, x, y = make_trainer(name, args, out)
         me, pe = t.callbacks[[c.name for c in t.callbacks].index('CenterMonitor')].every, \
                  t.callbacks[[c.name for c in t.callbacks].index('GradProbe')].every
-        # bare side: same backbone weights, its own SGD with the trainer's settings
-        bb = copy.deepcopy(t.method.backbone)
-        g0 = t.opt.param_groups[0]
-        opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'])
-        teacher = teacher_backbone(t.method)
-        with torch.no_grad(): v = torch.cat(t.aug(x))   # already-augmented 2 x batch
+        bare_fb, bare_opt, _, ema = bare_side(t, x)   # same backbone weights, its own SGD with the trainer's settings
 
         def step(at):
             "One trainer step with the step counter at `at`; returns seconds"
@@ -93,10 +104,7 @@ def bench_method(name, args):
 
         def bare():
             t0 = time.perf_counter()
-            if teacher is not None:
-                with torch.no_grad(): teacher(v)
-            loss = bb(v).square().mean()
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            bare_fb(); bare_opt()
             return time.perf_counter() - t0
 
         # step counters: plain (no monitor fires), CenterMonitor fires after it, both fire
@@ -124,7 +132,7 @@ def bench_method(name, args):
         p_extra = max(0., median(P) - c_extra) if P else 0.
         amort = s + (c_extra / me if me > 0 else 0.) + (p_extra / pe if pe > 0 else 0.)
         pair = median([a / c for a, c in zip(S, Bp)])   # plain step / the bare step right after it
-        return dict(method=name, ema=teacher is not None, plain=s, center=c_extra, probe=p_extra, step=amort, bare=b,
+        return dict(method=name, ema=ema, plain=s, center=c_extra, probe=p_extra, step=amort, bare=b,
                     ratio=amort / b, pair=pair, me=me, pe=pe)
 
 def breakdown(name, args):
@@ -132,23 +140,14 @@ def breakdown(name, args):
     with tempfile.TemporaryDirectory() as out:
         t, x, y = make_trainer(name, args, out)
         m = t.method
-        bb = copy.deepcopy(m.backbone)
-        g0 = t.opt.param_groups[0]
-        opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'])
-        teacher = teacher_backbone(m)
-        with torch.no_grad(): x1, x2 = t.aug(x)
-        v = torch.cat([x1, x2])
+        bare_fb, bare_opt, v, _ = bare_side(t, x)
+        x1, x2 = v.chunk(2)
         def aug():
             with torch.no_grad(): t.aug(x)
         def model_fb(): t.opt.zero_grad(set_to_none=True); t.model(x1, x2, y)['loss'].backward()
-        def bare_fb():
-            if teacher is not None:
-                with torch.no_grad(): teacher(v)
-            opt.zero_grad(set_to_none=True); bb(v).square().mean().backward()
         grads = lambda: [(n, p.grad) for n, p in m.named_parameters() if p.grad is not None]
         def guard(): t._check_finite(grads(), 'bench', t.step + 1)
         def opt_step(): t.opt.step(); t.sched.step()
-        def bare_opt(): opt.step()
         def hooks(): m.on_before_optimizer_step(); m.on_step_end(t.step, t.total_steps)
         def step(): t.step = 1; t.train_step(x, y)
         def bare(): bare_fb(); bare_opt()

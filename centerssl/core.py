@@ -47,7 +47,6 @@ def shutdown_dist(settle:float=0.1, # seconds to let the backend's worker thread
     "End `torch.distributed` cleanly: barrier, a short settle, then `destroy_process_group`; `False` when it was not initialised"
     if settle < 0: raise ValueError(f"settle={settle!r}: must be >= 0 seconds")
     if not is_dist(): return False
-    import time
     dist.barrier()
     time.sleep(settle)
     dist.destroy_process_group()
