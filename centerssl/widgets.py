@@ -86,10 +86,18 @@ class VariantRun(ToyRun):
     def parameters(self): return self.trainer.model(0).parameters()
 
 # %% ../nbs/14_widgets.ipynb #56c055ab
+def _tap_order(outs:list, z:torch.Tensor) -> torch.Tensor|None:
+    "Rows `order` with `torch.cat(outs) == z[order]`: the views stacked as `torch.cat` (identity) or `interleave`d; else None"
+    if not (outs and all(isinstance(o, torch.Tensor) for o in outs)): return None
+    o, n = torch.cat(outs), len(z)
+    if o.shape != z.shape: return None
+    orders = [torch.arange(n)] + ([torch.arange(n).view(2, n // 2).t().flatten()] if n % 2 == 0 else [])   # z1[0], z2[0], ...
+    return next((r for r in orders if torch.equal(o, z[r])), None)
+
 def find_tap(method:nn.Module, # an `SSLMethod`
              batch:tuple, # two views `(x1, x2)`
-            ) -> nn.Module:
-    "The child module of `method` whose outputs, concatenated, are the `z` that `training_step(batch)` returns"
+            ) -> tuple[nn.Module, torch.Tensor]:
+    "The child module of `method` whose outputs are the `z` of `training_step(batch)`, and the row order they come in"
     was = method.training; method.eval()
     try:
         for name, mod in method.named_children():
@@ -99,9 +107,12 @@ def find_tap(method:nn.Module, # an `SSLMethod`
             try:
                 with torch.no_grad(): z = method.training_step(batch)['z']
             finally: h.remove()
-            if outs and all(isinstance(o, torch.Tensor) and o.shape[1:] == z.shape[1:] for o in outs) and torch.equal(torch.cat(outs), z): return mod
+            order = _tap_order(outs, z)
+            if order is not None: return mod, order
     finally: method.train(was)
-    raise ValueError(f"no child module of {type(method).__name__} outputs the `z` of training_step; the explorer needs z = module(backbone(x))")
+    raise ValueError(f"no child module of {type(method).__name__} outputs the `z` of training_step (views concatenated or interleaved); "
+                     "the explorer needs z = module(backbone(x))")
+
 
 # %% ../nbs/14_widgets.ipynb #9746ebf4
 class MethodRun(ToyRun):
@@ -123,7 +134,7 @@ class MethodRun(ToyRun):
         self.sampler = PairSampler(self.y_train, batch, seed=2*seed + 1)
         a, p = PairSampler(self.y_test, len(self.y_test), seed=2000).sample(1)   # fixed held-out pairs, as chapter 13's
         self.pairs = (self.x_test[a[0]], self.x_test[p[0]])
-        self.tap = find_tap(self.method, self.pairs)
+        self.tap, self.tap_order = find_tap(self.method, self.pairs)   # tap outputs, concatenated = z[tap_order]
 
     def parameters(self): return self.method.parameters()
 
@@ -151,9 +162,10 @@ def embed(self:MethodRun, x:torch.Tensor) -> torch.Tensor:
 @patch
 def loss_of_z(self:MethodRun, z:torch.Tensor) -> torch.Tensor:
     "The method's `training_step` loss at the held-out pairs with `z` `(2N, D)` substituted for the tap's outputs"
-    off = [0]
+    if z.shape[0] != len(self.tap_order): raise ValueError(f"z must have {len(self.tap_order)} rows (both views), got {tuple(z.shape)}")
+    zt, off = z[self.tap_order], [0]            # the tap's row order: views concatenated or interleaved
     def sub(mod, inp, out):
-        k = out.shape[0]; r = z[off[0]:off[0] + k]; off[0] += k
+        k = out.shape[0]; r = zt[off[0]:off[0] + k]; off[0] += k
         return r
     h = self.tap.register_forward_hook(sub)
     try: loss = self.method.training_step(self.pairs)['loss']

@@ -8,7 +8,7 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from ..core import check_z, is_dist, all_reduce_grad, center_vector
-from ..models import SSLMethod, register_method, MLP, per_view_bn
+from ..models import SSLMethod, register_method, MLP, per_view_bn, interleave, deinterleave
 from ..losses import register_representation_loss
 from .dino import _check_positive, _check_int
 
@@ -93,8 +93,8 @@ class BarlowTwins(SSLMethod):
 def training_step(self:BarlowTwins, batch) -> dict:
     "Barlow Twins' loss on two views, with the center norm before and after BN"
     x1, x2 = self.views(batch, min_n=2)
-    with per_view_bn(self.backbone, self.projector):                     # BN statistics per view, as official, in one pass
-        z1, z2 = self.projector(self.backbone(torch.cat([x1, x2]))).chunk(2)
+    with per_view_bn(self.backbone, self.projector, interleaved=True):   # BN statistics per view, as official, in one pass
+        z1, z2 = deinterleave(self.projector(self.backbone(interleave(x1, x2))))
     loss = self.loss_fn(z1, z2)
     cn = barlow_center_norms(z1, z2, self.loss_fn.eps)
     with torch.no_grad():

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import check_z, center_vector, invariance_loss
-from ..models import SSLMethod, register_method, projector, predictor as predictor_head, per_view_bn
+from ..models import SSLMethod, register_method, projector, predictor as predictor_head, per_view_bn, interleave, deinterleave
 from ..losses import register_representation_loss
 from fastcore.basics import patch
 
@@ -61,10 +61,10 @@ def project(self:SimSiam, x) -> tuple[torch.Tensor, torch.Tensor]:
 def training_step(self:SimSiam, batch) -> dict:
     "Eq. 14–15 on the two views of `batch`; `z` is both views' projections"
     x1, x2 = self.views(batch, min_n=2)
-    with per_view_bn(self.backbone, self.projector, self.predictor):        # one pass, BN statistics per view as official
-        z, h = self.project(torch.cat([x1, x2]))                             # eq. 14
+    with per_view_bn(self.backbone, self.projector, self.predictor, interleaved=True):   # one pass, BN statistics per view as official
+        z, h = self.project(interleave(x1, x2))                              # eq. 14
         p = self.predictor(z) if self.use_predictor else z
-    (z1, z2), (p1, p2), (h1, h2) = z.chunk(2), p.chunk(2), h.chunk(2)
+    (z1, z2), (p1, p2), (h1, h2) = deinterleave(z), deinterleave(p), deinterleave(h)
     loss = self.loss_fn(p1, p2, z1, z2)                                      # eq. 15
     z = torch.cat([z1, z2]).detach()
     return dict(loss=loss, z=z, center_norm=center_vector(z).norm().item(),
