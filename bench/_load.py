@@ -2,7 +2,12 @@
 import os, time
 import torch
 
-_T0 = (time.perf_counter(), time.process_time())
+def _steal():
+    "Jiffies the hypervisor gave to other guests (the `steal` column of /proc/stat), or None"
+    try: return int(open('/proc/stat').readline().split()[8])
+    except (OSError, IndexError, ValueError): return None
+
+_T0 = (time.perf_counter(), time.process_time(), _steal())
 
 def load_note(when):
     "Warn when other processes compete for the CPUs (the timings then mostly measure the contention)"
@@ -13,3 +18,7 @@ def load_note(when):
         wall, cpu = time.perf_counter() - _T0[0], time.process_time() - _T0[1]
         print(f"(this process used {cpu / wall:.2f} CPU cores on average with {torch.get_num_threads()} torch threads; "
               f"much less than the threads can mean other processes starved it)")
+        st = _steal()
+        if st is not None and _T0[2] is not None:
+            share = (st - _T0[2]) / (os.sysconf('SC_CLK_TCK') * wall * (os.cpu_count() or 1))
+            print(f"(steal time: {100 * share:.1f}% of the CPUs' time went to other virtual machines during the run)")

@@ -1,7 +1,8 @@
 """Cost of one SSL training step (two views) against the bare backbone work the method cannot avoid, on the same model.
 
 For every method, both sides are timed in this one process, step by step, alternating (method, bare, method, bare, ...)
-after a warm-up, so machine noise hits both alike; the medians are compared.
+after a warm-up, in ABBA order (method, bare, bare, method, ...: neither side always runs right after the other), so
+machine noise hits both alike; the medians are compared.
 
   - step: the real `centerssl.train.Trainer.train_step(x, y)` on a uint8 batch of `--batch-size` 32x32 images, followed
     by the trainer's `after_step` callbacks, exactly as `Trainer.fit` calls them (metric-file writing and checkpoints are
@@ -18,15 +19,16 @@ after a warm-up, so machine noise hits both alike; the medians are compared.
     backbone's parameters (same momentum / weight decay); for EMA methods (those holding an `EMATeacher`: byol, dino)
     plus a no-grad forward of the 2 x batch through a copy of the teacher's backbone (train mode, like the teacher).
 
-The table also gives `paired`, the median over plain steps of step / the bare step timed right after it.
+The table also gives `paired`, the median over plain steps of step / the bare step timed in the same round.
 ratio = step / bare is the overhead of everything else. Goal: <= 1.10x on CPU (ResNet-18, 32x32, batch 64) for every
 method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the 3x3 stem `make_backbone` uses at 32 px:
 ~10x slower on CPU, which makes the heads' share smaller). Usage:
 
-    python bench/step_bench.py                          # every registered method, ~2 minutes on 2 cores
+    python bench/step_bench.py                          # every registered method, ~3 minutes on 2 cores
     python bench/step_bench.py --methods byol simclr --steps 3
     python bench/step_bench.py --threads 1 --cifar-stem
     python bench/step_bench.py --breakdown --methods byol simsiam   # where the overhead goes, part by part
+    python bench/step_bench.py --default-malloc         # without the trainer's tune_malloc() (both sides slower)
 
 `--breakdown` times the parts of a plain step separately (interleaved, medians): the augmentation; the method's forward +
 backward (heads, loss, per-view BatchNorm, the teacher) minus the bare forward + backward; the NaN guard on the gradients;
@@ -55,7 +57,8 @@ def make_trainer(name, args, out):
     data = SSLData('bench', ds, ds, ds, 10, args.size, 3, (0.49, 0.48, 0.45), (0.25, 0.24, 0.26), preset='byol')
     bb, feat = resnet('resnet18', cifar_stem=args.cifar_stem)
     m = reg[name](bb, feat, **({} if args.paper_heads else small_hparams(name)))
-    t = Trainer(m, data, out, epochs=10_000, batch_size=args.batch_size, device='cpu', progress=False, verbose=False)
+    t = Trainer(m, data, out, epochs=10_000, batch_size=args.batch_size, device='cpu', progress=False, verbose=False,
+                reuse_memory=not args.default_malloc)
     t.setup()
     t._cb('before_fit')
     return t, x[:args.batch_size], y[:args.batch_size]
@@ -123,7 +126,8 @@ def bench_method(name, args):
         if both_at is not None: step(both_at)
         S, B, Bp, C, P = [], [], [], [], []   # plain step, bare, extra of a CenterMonitor step, extra of a both-monitors step
         for i in range(max(args.steps, args.monitor_steps)):
-            S.append(step(plain_at())); B.append(bare()); Bp.append(B[-1])
+            if i % 2: B.append(bare()); Bp.append(B[-1]); S.append(step(plain_at()))   # ABBA order: neither side always
+            else: S.append(step(plain_at())); B.append(bare()); Bp.append(B[-1])       # runs right after the other's work
             if i < args.monitor_steps:   # each monitor step is compared with the plain step of its own round
                 if center_at is not None: C.append(step(center_at) - S[-1]); B.append(bare())
                 if both_at is not None: P.append(step(both_at) - S[-1]); B.append(bare())
@@ -131,7 +135,7 @@ def bench_method(name, args):
         c_extra = max(0., median(C)) if C else 0.
         p_extra = max(0., median(P) - c_extra) if P else 0.
         amort = s + (c_extra / me if me > 0 else 0.) + (p_extra / pe if pe > 0 else 0.)
-        pair = median([a / c for a, c in zip(S, Bp)])   # plain step / the bare step right after it
+        pair = median([a / c for a, c in zip(S, Bp)])   # plain step / the bare step of its round
         return dict(method=name, ema=ema, plain=s, center=c_extra, probe=p_extra, step=amort, bare=b,
                     ratio=amort / b, pair=pair, me=me, pe=pe)
 
@@ -181,12 +185,13 @@ def main():
     ap.add_argument('--methods', nargs='+', default=None, help='registered method names (default: all)')
     ap.add_argument('--batch-size', type=int, default=64, help='images per view (the step sees 2 x this)')
     ap.add_argument('--size', type=int, default=32, help='image side')
-    ap.add_argument('--steps', type=int, default=16, help='timed plain steps per side per method (after the warm-up)')
-    ap.add_argument('--monitor-steps', type=int, default=3, help='timed steps of each monitor-firing kind per method')
+    ap.add_argument('--steps', type=int, default=30, help='timed plain steps per side per method (after the warm-up)')
+    ap.add_argument('--monitor-steps', type=int, default=5, help='timed steps of each monitor-firing kind per method')
     ap.add_argument('--warmup', type=int, default=2, help='untimed steps per side per method')
     ap.add_argument('--threads', type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     ap.add_argument('--cifar-stem', action='store_true', help='3x3 stride-1 stem without max-pool (as make_backbone at 32 px)')
     ap.add_argument('--paper-heads', action='store_true', help="the methods' paper-size heads instead of SMALL_HPARAMS")
+    ap.add_argument('--default-malloc', action='store_true', help="leave glibc's malloc as it is (the trainer's setup calls tune_malloc)")
     ap.add_argument('--breakdown', action='store_true', help='time the parts of the overhead separately instead')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
@@ -200,6 +205,10 @@ def main():
           + (f"each part timed {a.steps}x, interleaved, medians" if a.breakdown else
              f"{a.steps} plain + {a.monitor_steps}x2 monitor-firing steps per method, alternating with bare steps, medians"))
     load_note('at the start')
+    if not a.default_malloc:
+        from centerssl.train import tune_malloc
+        print(f"malloc: {'tuned by tune_malloc() (freed memory reused), as Trainer.setup does' if tune_malloc() else 'left as it is (tune_malloc() did not apply here)'}")
+    else: print("malloc: glibc's defaults (--default-malloc)")
     if a.breakdown:
         print_breakdown(names, a); load_note('at the end'); return
     hdr = f"{'method':<8} {'EMA':>3} {'plain ms':>9} {'+center':>8} {'+probe':>8} {'step ms':>8} {'bare ms':>8} {'ratio':>6} {'paired':>6}  goal<={GOAL:.2f}x"
@@ -211,7 +220,7 @@ def main():
               f"{1e3*r['step']:8.1f} {1e3*r['bare']:8.1f} {r['ratio']:6.3f} {r['pair']:6.3f}  {'met' if r['ratio'] <= GOAL else 'MISSED'}", flush=True)
     print(f"(+center / +probe: extra ms of a step where CenterMonitor / GradProbe fires, amortised in 'step ms' over "
           f"every {rows[0]['me']} / {rows[0]['pe']} steps; ratio = step ms / bare ms, the goal's number; paired = median over\n"
-          f" the timed plain steps of step / the bare step that followed it, a drift-robust check of the same ratio without monitors)")
+          f" the timed plain steps of step / the bare step of its round, a drift-robust check of the same ratio without monitors)")
     load_note('at the end')
     worst = max(rows, key=lambda r: r['ratio'])
     ok = all(r['ratio'] <= GOAL for r in rows)

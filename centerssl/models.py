@@ -100,31 +100,44 @@ def deinterleave(x:torch.Tensor, k:int=2) -> tuple[torch.Tensor, ...]:
     "The `k` views of an interleaved batch, as strided views `x[j::k]` (no copy)"
     return tuple(x[j::k] for j in range(k))
 
-def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int) -> torch.Tensor:
+def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.Tensor:
     "Training-mode `BatchNorm*d` of `k` interleaved views in one native call: `(B·k, C, …)` seen as `(B, k·C, …)`"
-    C, m = x.shape[1], bn.momentum
+    C = x.shape[1]
     xv = x.view(len(x) // k, k * C, *x.shape[2:])          # channel j·C + c = view j, channel c: its own statistics
     w, b = (bn.weight.repeat(k), bn.bias.repeat(k)) if bn.affine else (None, None)
     out = lambda y: torch.ops.aten._unsafe_view(y, x.shape)   # not an autograd view: an in-place ReLU on it would make the
     if bn.running_mean is None: return out(F.batch_norm(xv, None, None, w, b, True, 0., bn.eps))   # backward re-stride (+15%)
-    rm, rv = bn.running_mean.repeat(k), bn.running_var.repeat(k)   # view j's update, each from the same r
-    y = F.batch_norm(xv, rm, rv, w, b, True, m, bn.eps)
-    with torch.no_grad():   # alone, view j gives r_j = (1-m) r + m μ_j; k updates in order: (1-m)^k r + Σ_j (1-m)^(k-1-j) m μ_j
-        for r, new in ((bn.running_mean, rm), (bn.running_var, rv)):
-            upd = new.view(k, C) - (1 - m) * r             # m μ_j
-            r.mul_((1 - m) ** k)
-            for j in range(k): r.add_(upd[j], alpha=(1 - m) ** (k - 1 - j))
-        bn.num_batches_tracked.add_(k)
+    rm, rv = bn.running_mean.repeat(k), bn.running_var.repeat(k)   # view j alone: r_j = (1-m) r + m μ_j, each from the same r
+    y = F.batch_norm(xv, rm, rv, w, b, True, bn.momentum, bn.eps)
+    pending[bn] = (rm, rv)                                   # folded into r by `_fold_running_stats`, for all layers at once
     return out(y)
 
-def _per_view_forward(bn:nn.Module, k:int, interleaved:bool):
+def _fold_running_stats(pending:dict, k:int):
+    "Set each layer's running statistics to those of its `k` updates in order, from the per-view copies: few fused calls for all layers"
+    groups = {}
+    for bn, (rm, rv) in pending.items(): groups.setdefault(bn.momentum, []).append((bn, rm, rv))
+    with torch.no_grad():
+        for m, items in groups.items():
+            r = [bn.running_mean for bn, _, _ in items] + [bn.running_var for bn, _, _ in items]
+            views = [t.view(k, -1).unbind(0) for t in [rm for _, rm, _ in items] + [rv for _, _, rv in items]]   # r_j, j < k
+            ar = torch._foreach_mul(r, 1 - m)                                # (1-m) r
+            cur = [v[0] for v in views]                                      # after view 0: r_0 = (1-m) r + m μ_0
+            for j in range(1, k):                                            # after view j: (1-m) r_{j-1} + m μ_j,  m μ_j = r_j - (1-m) r
+                cur = torch._foreach_mul(cur, 1 - m)
+                torch._foreach_add_(cur, [v[j] for v in views]); torch._foreach_sub_(cur, ar)
+            torch._foreach_copy_(r, cur)
+            torch._foreach_add_([bn.num_batches_tracked for bn, _, _ in items], k)
+    pending.clear()
+
+def _per_view_forward(bn:nn.Module, k:int, interleaved:bool, pending:dict):
     own = type(bn).forward.__get__(bn)          # the layer's class forward, bound
     native = type(bn).forward is nn.modules.batchnorm._BatchNorm.forward   # a plain BatchNorm1d/2d/3d
     def forward(x):
+        if bn in pending: _fold_running_stats(pending, k)                # a layer called twice: its first update comes first
         if not (bn.training or bn.running_mean is None): return own(x)   # running statistics: nothing is taken over the batch
         if len(x) % k: raise ValueError(f"per_view_bn(k={k}): a {type(bn).__name__} got a batch of {len(x)}, not {k} equal views")
         if not interleaved: return torch.cat([own(c) for c in x.chunk(k)])
-        if native and x.is_contiguous() and bn.momentum is not None: return _interleaved_bn(bn, x, k)
+        if native and x.is_contiguous() and bn.momentum is not None: return _interleaved_bn(bn, x, k, pending)
         return interleave(*(own(c) for c in deinterleave(x, k)))        # other BatchNorms, channels_last, cumulative momentum
     return forward
 
@@ -137,9 +150,11 @@ def per_view_bn(*modules:nn.Module, # every BatchNorm inside them normalises eac
     if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1): raise ValueError(f"k must be an int >= 1 (the number of views), got {k!r}")
     bns = {id(m): m for mod in modules if mod is not None for m in mod.modules()
            if isinstance(m, nn.modules.batchnorm._BatchNorm) and 'forward' not in vars(m)}.values()
-    for m in bns: m.forward = _per_view_forward(m, k, bool(interleaved))
+    pending = {}                                 # layers whose running statistics are still to be folded
+    for m in bns: m.forward = _per_view_forward(m, k, bool(interleaved), pending)
     try: yield
     finally:
+        _fold_running_stats(pending, k)          # also after an error: the layers that ran have been updated
         for m in bns: del m.forward
 
 # %% ../nbs/03_models.ipynb #d67d8c75

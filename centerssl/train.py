@@ -17,10 +17,11 @@ from .eval import knn_eval, extract_features, linear_probe
 from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn
 
 # %% auto #0
-__all__ = ['BACKBONES', 'SMALL_HPARAMS', 'train_cli', 'import_methods', 'ConvNet', 'make_backbone', 'method_hparams',
-           'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler', 'Callback', 'CenterMonitor',
-           'GradProbe', 'Progress', 'KNNEval', 'Trainer', 'NonFiniteLoss', 'atomic_save', 'CheckpointError',
-           'read_checkpoint', 'small_hparams', 'pick_device', 'setup_distributed', 'run_training']
+__all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS', 'train_cli', 'import_methods', 'ConvNet',
+           'make_backbone', 'method_hparams', 'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler',
+           'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'Trainer', 'NonFiniteLoss',
+           'atomic_save', 'CheckpointError', 'read_checkpoint', 'small_hparams', 'pick_device', 'setup_distributed',
+           'run_training']
 
 # %% ../nbs/11_train.ipynb #67542d92
 def import_methods() -> dict:
@@ -256,6 +257,25 @@ class KNNEval(Callback):
     def after_fit(self, t):
         if self.every >= 0: self.run(t)
 
+# %% ../nbs/11_train.ipynb #64763067
+import ctypes, ctypes.util
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters (malloc.h)
+
+def tune_malloc(mmap_threshold:int=32 * 2**20, # bytes: blocks smaller than this come from the heap (glibc's maximum on 64-bit: 32 MiB)
+                trim_threshold:int=256 * 2**20, # bytes of free memory at the top of the heap kept for reuse
+               ) -> bool:
+    "Make glibc's malloc keep freed tensor memory for reuse instead of mapping fresh pages every step; True if applied"
+    for k, v in dict(mmap_threshold=mmap_threshold, trim_threshold=trim_threshold).items():
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0: raise ValueError(f"{k} must be a positive int (bytes), got {v!r}")
+    if not sys.platform.startswith('linux') or any(k in os.environ for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES')):
+        return False                                  # not glibc, or the user's own settings
+    if any(a in os.environ.get('LD_PRELOAD', '') for a in ('jemalloc', 'tcmalloc', 'mimalloc')): return False
+    try: mallopt = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').mallopt
+    except (OSError, AttributeError): return False    # e.g. musl has no such symbol
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) & bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))   # both, even if one fails
+
 # %% ../nbs/11_train.ipynb #bb436809
 class Trainer:
     "Train an `SSLMethod` on `SSLData` with two views made on the device; see `fit`"
@@ -267,7 +287,9 @@ class Trainer:
                  device='cpu', amp:bool=False, channels_last:bool=False, compile:bool=False, sync_bn:bool=False,
                  workers:int=0, seed:int=0, max_steps:int|None=None,
                  log_every:int=10, ckpt_every:int=100, monitor_every:int=10, probe_every:int=50, knn_every:int=1,
-                 callbacks=(), config:dict|None=None, progress:bool|None=None, verbose:bool=True):
+                 callbacks=(), config:dict|None=None, progress:bool|None=None, verbose:bool=True,
+                 reuse_memory:bool=True, # `tune_malloc()` in `setup`: freed CPU memory is reused, not mapped afresh each step
+                ):
         self.method, self.data, self.out = method, data, Path(out)
         self.epochs, self.batch_size, self.base_lr, self.optimizer_name = epochs, batch_size, lr, optimizer
         self.weight_decay, self.momentum, self.warmup_epochs = weight_decay, momentum, warmup_epochs
@@ -275,6 +297,7 @@ class Trainer:
         self.amp, self.channels_last, self.compile, self.sync_bn = amp, channels_last, compile, sync_bn
         self.workers, self.seed, self.max_steps = workers, seed, max_steps
         self.log_every, self.ckpt_every, self.verbose = log_every, ckpt_every, verbose
+        self.reuse_memory, self.malloc_tuned = reuse_memory, False
         self.config = dict(config or {})
         self.aug = aug if aug is not None else two_views(data.preset, data.size, data.mean, data.std, crop=not data.precropped)
         cbs = [Progress(progress), CenterMonitor(monitor_every), GradProbe(probe_every), KNNEval(knn_every)] + list(callbacks)
@@ -305,6 +328,7 @@ class _Step(nn.Module):
 def setup(self:Trainer):
     "Loader, device placement, optimiser, schedule, DDP"
     W, r = world_size(), rank()
+    if self.reuse_memory: self.malloc_tuned = tune_malloc()
     self.loader = SSLLoader(self.data.train, self.batch_size, self.device, shuffle=True, drop_last=True, seed=self.seed,
                             rank=r, world=W, workers=self.workers)
     self.total_steps = self.epochs * len(self.loader)
