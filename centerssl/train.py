@@ -362,13 +362,18 @@ def _named_tensors(obj, prefix:str=''):
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj): yield from _named_tensors(v, f"{prefix}[{i}]")
 
+def _sum(v:torch.Tensor) -> torch.Tensor:
+    "`v.sum()` as a real scalar (half precision summed in float32, complex by modulus): NaN/inf in `v` make it non-finite"
+    s = v.sum(dtype=torch.float32) if v.dtype in (torch.float16, torch.bfloat16) else v.sum()
+    return s.abs() if s.is_complex() else s
+
 @patch
 def _check_finite(self:Trainer, named, what:str, step:int):
     "Raise `NonFiniteLoss` (on every rank, for `step`) if a floating tensor of `named` holds NaN or inf on any rank"
     named = [(k, v) for k, v in named if v.is_floating_point() or v.is_complex()]
     if not named: flags = torch.zeros(1, dtype=torch.bool, device=self.device)
-    else:   # one fused norm per tensor (NaN/inf propagate into it); the exact per-tensor test only when one is not finite
-        flags = ~torch.isfinite(torch.stack([n.to(self.device, torch.float32) for n in torch._foreach_norm([v for _, v in named])]))
+    else:   # one sum per tensor (NaN/inf propagate into it; cheaper than a norm, and overflows later); the exact test only if one is not finite
+        flags = ~torch.isfinite(torch.stack([_sum(v).to(self.device, torch.float32) for _, v in named]))
         if flags.any(): flags = torch.stack([(~torch.isfinite(v).all()).to(self.device) for _, v in named])
     bad = flags.any().float()
     if is_dist(): dist.all_reduce(bad)
