@@ -100,6 +100,8 @@ def deinterleave(x:torch.Tensor, k:int=2) -> tuple[torch.Tensor, ...]:
     "The `k` views of an interleaved batch, as strided views `x[j::k]` (no copy)"
     return tuple(x[j::k] for j in range(k))
 
+_STATS_DEVICES = {'cpu'}   # where the statistics come from `native_batch_norm` (elsewhere: `F.batch_norm`, cuDNN)
+
 def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.Tensor:
     "Training-mode `BatchNorm*d` of `k` interleaved views in one native call: `(B·k, C, …)` seen as `(B, k·C, …)`"
     C = x.shape[1]
@@ -107,26 +109,41 @@ def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.
     w, b = (bn.weight.repeat(k), bn.bias.repeat(k)) if bn.affine else (None, None)
     out = lambda y: torch.ops.aten._unsafe_view(y, x.shape)   # not an autograd view: an in-place ReLU on it would make the
     if bn.running_mean is None: return out(F.batch_norm(xv, None, None, w, b, True, 0., bn.eps))   # backward re-stride (+15%)
-    rm, rv = bn.running_mean.repeat(k), bn.running_var.repeat(k)   # view j alone: r_j = (1-m) r + m μ_j, each from the same r
-    y = F.batch_norm(xv, rm, rv, w, b, True, bn.momentum, bn.eps)
-    pending[bn] = (rm, rv)                                   # folded into r by `_fold_running_stats`, for all layers at once
+    n = xv.numel() // (k * C)                                # values per channel and view
+    if x.device.type in _STATS_DEVICES and n > 1:            # the kernel returns each view's mean and 1/sqrt(var + eps)
+        y, mean, invstd = torch.native_batch_norm(xv, w, b, None, None, True, 0., bn.eps)
+        pending[bn] = ('stats', mean, invstd, n)
+    else:                                                    # (cuDNN on the GPU) it updates copies of r: r_j = (1-m) r + m μ_j
+        rm, rv = bn.running_mean.repeat(k), bn.running_var.repeat(k)
+        y = F.batch_norm(xv, rm, rv, w, b, True, bn.momentum, bn.eps)
+        pending[bn] = ('copies', rm, rv)
     return out(y)
 
 def _fold_running_stats(pending:dict, k:int):
-    "Set each layer's running statistics to those of its `k` updates in order, from the per-view copies: few fused calls for all layers"
+    "Update each pending layer's running statistics as its `k` views one after the other would, in a few fused calls for all layers"
     groups = {}
-    for bn, (rm, rv) in pending.items(): groups.setdefault(bn.momentum, []).append((bn, rm, rv))
+    for bn, rec in pending.items(): groups.setdefault(bn.momentum, []).append((bn, rec))
     with torch.no_grad():
-        for m, items in groups.items():
-            r = [bn.running_mean for bn, _, _ in items] + [bn.running_var for bn, _, _ in items]
-            views = [t.view(k, -1).unbind(0) for t in [rm for _, rm, _ in items] + [rv for _, _, rv in items]]   # r_j, j < k
-            ar = torch._foreach_mul(r, 1 - m)                                # (1-m) r
-            cur = [v[0] for v in views]                                      # after view 0: r_0 = (1-m) r + m μ_0
-            for j in range(1, k):                                            # after view j: (1-m) r_{j-1} + m μ_j,  m μ_j = r_j - (1-m) r
-                cur = torch._foreach_mul(cur, 1 - m)
-                torch._foreach_add_(cur, [v[j] for v in views]); torch._foreach_sub_(cur, ar)
-            torch._foreach_copy_(r, cur)
-            torch._foreach_add_([bn.num_batches_tracked for bn, _, _ in items], k)
+        for m, items in groups.items():                      # r <- (1-m)^k r + Σ_j (1-m)^(k-1-j) m μ_j, for means and variances
+            R, D = [], [[] for _ in range(k)]                # the buffers, and for each view j their terms m μ_j
+            st = [(bn, r) for bn, r in items if r[0] == 'stats']
+            if st:
+                var = torch._foreach_pow([r[2] for _, r in st], -2)                          # var + eps (biased)
+                torch._foreach_sub_(var, [bn.eps for bn, _ in st])
+                torch._foreach_mul_(var, [m * r[3] / (r[3] - 1) for _, r in st])             # m × unbiased var
+                mus = torch._foreach_mul([r[1] for _, r in st], m)                             # m μ
+                for (bn, _), mu, v in zip(st, mus, var):
+                    R += [bn.running_mean, bn.running_var]
+                    for j, (mj, vj) in enumerate(zip(mu.view(k, -1).unbind(0), v.view(k, -1).unbind(0))): D[j] += [mj, vj]
+            cp = [(bn, r) for bn, r in items if r[0] == 'copies']
+            if cp:
+                Rc, copies = [t for bn, _ in cp for t in (bn.running_mean, bn.running_var)], [t for _, r in cp for t in r[1:]]
+                ar = torch._foreach_mul(Rc, 1 - m)                                             # (1-m) r
+                for j in range(k): D[j] += torch._foreach_sub([t.view(k, -1)[j] for t in copies], ar)   # m μ_j = r_j - (1-m) r
+                R += Rc
+            torch._foreach_mul_(R, (1 - m) ** k)
+            for j in range(k): torch._foreach_add_(R, D[j], alpha=(1 - m) ** (k - 1 - j))
+            torch._foreach_add_([bn.num_batches_tracked for bn, _ in items], k)
     pending.clear()
 
 def _per_view_forward(bn:nn.Module, k:int, interleaved:bool, pending:dict):
