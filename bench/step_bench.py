@@ -22,8 +22,9 @@ machine noise hits both alike; the medians are compared.
 The table also gives `paired`, the median over plain steps of step / the bare step timed in the same round.
 ratio = step / bare is the overhead of everything else. Goal: <= 1.10x on CPU (ResNet-18, 32x32, batch 64) for every
 method. The backbone is ResNet-18 with the ImageNet stem (`--cifar-stem` for the 3x3 stem `make_backbone` uses at 32 px:
-~10x slower on CPU: the heads', augmentation's and EMA's shares shrink there, per-view BatchNorm's does not; measured
-2026-12-03 with `--cifar-stem --steps 6`: byol 1.15 (paired 1.12), simsiam 1.17 (1.01), dino 1.08 (1.11), noisy). Usage:
+~10x slower on CPU. The fixed costs (heads, augmentation, EMA) shrink in share there, yet the ratios measured 2026-12-03
+with `--cifar-stem --steps 6` did not: byol 1.15 (paired 1.12), simsiam 1.17 (1.01), dino 1.08 (1.11); per-view
+BatchNorm (~3%) explains only part, the rest is unexplained and may be noise or page faults). Usage:
 
     python bench/step_bench.py                          # every registered method, ~3 minutes on 2 cores
     python bench/step_bench.py --methods byol simclr --steps 3
