@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['demo', 'experiments_dir', 'figure_notebooks', 'select_figures', 'parse_params', 'check_params', 'find_chromium',
-           'write_figures', 'run_figures', 'summary_table', 'figures', 'train']
+           'write_pngs', 'write_figures', 'run_figures', 'summary_table', 'figures', 'train']
 
 # %% ../nbs/15_cli.ipynb #5b98fa6e
 from fastcore.script import call_parse
@@ -101,6 +101,25 @@ def _tmp(folder, name):
     mask = os.umask(0); os.umask(mask); os.chmod(p, 0o666 & ~mask)    # mkstemp makes 0600 files
     return p
 
+# %% ../nbs/15_cli.ipynb #4032d7a4
+def write_pngs(figs:dict, # `{path: plotly figure}`
+               scale:float=2., # resolution factor
+               timeout:float=180., # seconds per figure for kaleido; doubled for a second try
+               tries:int=2, # renders of a figure that failed before giving up
+              ) -> list[Path]:
+    "Render `figs` to PNG files in one browser start per try; raises naming the figures that kaleido could not render"
+    import kaleido
+    if tries < 1: raise ValueError(f"tries={tries!r}: need at least 1")
+    todo, errors = {Path(p): f for p, f in figs.items()}, []
+    for i in range(tries):
+        specs = [dict(fig=f, path=p, opts=dict(format='png', scale=scale)) for p, f in todo.items()]
+        errors = list(kaleido.write_fig_from_object_sync(specs, kopts=dict(timeout=timeout * 2**i)) or ())
+        todo = {p: f for p, f in todo.items() if not (p.exists() and p.stat().st_size > 0)}
+        if not todo: return [Path(p) for p in figs]
+    why = '; '.join(f'{type(e).__name__}: {e}' for e in errors) or 'no error reported'
+    raise RuntimeError(f"PNG export failed for {', '.join(p.name for p in todo)} after {tries} tries "
+                       f"(timeout {timeout:g}s, then doubled): {why}")
+
 # %% ../nbs/15_cli.ipynb #04989938
 def write_figures(figs:dict, # `{file stem: plotly figure}`
                   out, # output folder (created)
@@ -110,7 +129,6 @@ def write_figures(figs:dict, # `{file stem: plotly figure}`
                   scale:float=2., # PNG resolution factor
                  ) -> list[Path]:
     "Write `figs` as .html (and .png) and `numbers` as .json into `out`, all-or-nothing; returns the paths written"
-    import plotly.io as pio
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     jobs, tmps = [], []                                            # (temporary, final)
     try:
@@ -125,7 +143,7 @@ def write_figures(figs:dict, # `{file stem: plotly figure}`
                       "(Debian/Ubuntu, as root) and run again; the HTML and JSON files are written.")
             else:
                 ts = [_tmp(out, f'{stem}.png') for stem in figs]; tmps += ts
-                pio.write_images(list(figs.values()), ts, format='png', scale=scale)   # one Chromium start for all
+                write_pngs(dict(zip(ts, figs.values())), scale=scale)     # one Chromium start for all
                 jobs += [(t, out/f'{stem}.png') for t, stem in zip(ts, figs)]
         for t, final in jobs: os.replace(t, final)
         return [final for _, final in jobs]
