@@ -108,12 +108,13 @@ def write_pngs(figs:dict, # `{path: plotly figure}`
                tries:int=2, # renders of a figure that failed before giving up
               ) -> list[Path]:
     "Render `figs` to PNG files in one browser start per try; raises naming the figures that kaleido could not render"
-    import kaleido
+    import kaleido, plotly.io as pio
     if tries < 1: raise ValueError(f"tries={tries!r}: need at least 1")
     todo, errors = {Path(p): f for p, f in figs.items()}, []
+    mathjax = getattr(pio.defaults, 'mathjax', None) or False      # kaleido's default loads MathJax from a CDN
     for i in range(tries):
         specs = [dict(fig=f, path=p, opts=dict(format='png', scale=scale)) for p, f in todo.items()]
-        errors = list(kaleido.write_fig_from_object_sync(specs, kopts=dict(timeout=timeout * 2**i)) or ())
+        errors = list(kaleido.write_fig_from_object_sync(specs, kopts=dict(timeout=timeout * 2**i, mathjax=mathjax)) or ())
         todo = {p: f for p, f in todo.items() if not (p.exists() and p.stat().st_size > 0)}
         if not todo: return [Path(p) for p in figs]
     why = '; '.join(f'{type(e).__name__}: {e}' for e in errors) or 'no error reported'
