@@ -10,11 +10,16 @@ import torch.distributed as dist
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['check_z', 'is_dist', 'world_size', 'rank', 'shutdown_dist', 'all_gather_grad', 'all_reduce_grad', 'center_vector',
-           'residuals', 'effective_rank', 'collapse_stats', 'CenterTracker', 'invariance_loss', 'grad_decomposition',
-           'toy_collapse_demo']
+__all__ = ['all_finite', 'check_z', 'is_dist', 'world_size', 'rank', 'shutdown_dist', 'all_gather_grad', 'all_reduce_grad',
+           'center_vector', 'residuals', 'effective_rank', 'collapse_stats', 'CenterTracker', 'invariance_loss',
+           'grad_decomposition', 'toy_collapse_demo']
 
 # %% ../nbs/00_core.ipynb #5241d41b
+def all_finite(t:torch.Tensor) -> bool:
+    "True if every entry of `t` is finite: one sum (NaN and inf propagate into it), the exact test only if the sum is not"
+    s = t.sum(dtype=torch.float32) if t.dtype in (torch.float16, torch.bfloat16) else t.sum()   # halves: no overflow at 65504
+    return bool(torch.isfinite(s)) or bool(torch.isfinite(t).all())    # a sum of large finite values may overflow: then look
+
 def check_z(z, # representations, shape `(N, D)`
             name:str='z', # the argument's name, for the message
             min_n:int=1, # the least batch size that makes sense for the caller
@@ -25,7 +30,7 @@ def check_z(z, # representations, shape `(N, D)`
     if not z.is_floating_point(): raise ValueError(f"{name} must have a floating dtype (e.g. torch.float32), got {z.dtype}")
     if z.shape[0] < min_n or z.shape[1] == 0:
         raise ValueError(f"{name} needs at least {min_n} row(s) and 1 column, got shape {tuple(z.shape)}")
-    if not torch.isfinite(z).all(): raise ValueError(f"{name} contains NaN or inf ({(~torch.isfinite(z)).sum().item()} entries)")
+    if not all_finite(z): raise ValueError(f"{name} contains NaN or inf ({(~torch.isfinite(z)).sum().item()} entries)")
     return z
 
 # %% ../nbs/00_core.ipynb #489e11a4

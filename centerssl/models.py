@@ -11,7 +11,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['method_registry', 'MLP', 'projector', 'predictor', 'GlobalBatchNorm', 'convert_global_bn', 'interleave',
-           'deinterleave', 'per_view_bn', 'resnet', 'mlp_backbone', 'EMATeacher', 'register_method', 'SSLMethod']
+           'deinterleave', 'per_view_bn', 'resnet', 'mlp_backbone', 'EMATeacher', 'register_method', 'SSLMethod',
+           'grad_norms']
 
 # %% ../nbs/03_models.ipynb #d0cc8afa
 def MLP(in_dim:int, # input features
@@ -52,7 +53,7 @@ def predictor(dim:int=2048, # representation size $D$ (input = output)
     return MLP(dim, hidden_dim, dim, n_layers, bn=True, last_bn=False)
 
 # %% ../nbs/03_models.ipynb #da83984f
-from .core import is_dist, world_size, all_reduce_grad
+from .core import is_dist, world_size, all_reduce_grad, all_finite
 
 class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
     "BatchNorm whose batch statistics are taken over all ranks, differentiably (any input `(N, C, ...)`)"
@@ -298,7 +299,7 @@ def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tenso
     if x1.shape != x2.shape: raise ValueError(f"the two views must have the same shape, got x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)}")
     if x1.ndim < 2 or len(x1) < min_n: raise ValueError(f"{self.name or type(self).__name__} needs views of shape (N, ...) with N >= {min_n}, got {tuple(x1.shape)}")
     for k, x in (('x1', x1), ('x2', x2)):
-        if not torch.isfinite(x).all(): raise ValueError(f"{k} contains NaN or inf")
+        if not all_finite(x): raise ValueError(f"{k} contains NaN or inf")
     return x1, x2
 
 @patch
@@ -315,3 +316,20 @@ def on_before_optimizer_step(self:SSLMethod):
 def on_step_end(self:SSLMethod, step:int, total_steps:int):
     "Called after each optimiser step (EMA teachers, schedules); a no-op by default"
     pass
+
+# %% ../nbs/03_models.ipynb #72ea304b
+import weakref
+_last_norms = {}   # the last `grad_norms` call: weak references to its tensors, their (id, version), the norms
+
+def grad_norms(grads:list) -> torch.Tensor:
+    "L2 norm of each tensor of `grads` as a float32 `(n,)` tensor; a repeat call on the same, unchanged tensors reuses it"
+    key = [(id(g), g._version) for g in grads]
+    c = _last_norms.get('last')
+    if c is not None and c[1] == key and all(r() is g for r, g in zip(c[0], grads)): return c[2]
+    if not grads: return torch.zeros(0)
+    ns = torch._foreach_norm(grads)
+    dev = grads[0].device
+    norms = torch.stack([n.to(dev, torch.float32) for n in ns] if any(n.dtype != torch.float32 or n.device != dev for n in ns) else ns)
+    _last_norms['last'] = ([weakref.ref(g) for g in grads], key, norms)
+    return norms
+

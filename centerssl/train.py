@@ -14,7 +14,7 @@ from fastcore.script import call_parse, Param
 from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank, shutdown_dist
 from .imagedata import SSLData, SSLLoader, TwoViews, two_views, load_dataset, DATASETS
 from .eval import knn_eval, extract_features, linear_probe
-from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn
+from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn, grad_norms
 
 # %% auto #0
 __all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS', 'train_cli', 'import_methods', 'ConvNet',
@@ -368,12 +368,14 @@ def _sum(v:torch.Tensor) -> torch.Tensor:
     return s.abs() if s.is_complex() else s
 
 @patch
-def _check_finite(self:Trainer, named, what:str, step:int):
+def _check_finite(self:Trainer, named, what:str, step:int,
+                  values:torch.Tensor|None=None, # one reduction per tensor of `named` (all floating), non-finite if the tensor is
+                 ):
     "Raise `NonFiniteLoss` (on every rank, for `step`) if a floating tensor of `named` holds NaN or inf on any rank"
-    named = [(k, v) for k, v in named if v.is_floating_point() or v.is_complex()]
+    if values is None: named = [(k, v) for k, v in named if v.is_floating_point() or v.is_complex()]
     if not named: flags = torch.zeros(1, dtype=torch.bool, device=self.device)
-    else:   # one sum per tensor (NaN/inf propagate into it; cheaper than a norm, and overflows later); the exact test only if one is not finite
-        flags = ~torch.isfinite(torch.stack([_sum(v).to(self.device, torch.float32) for _, v in named]))
+    else:   # one sum (or the given norm) per tensor: NaN/inf propagate into it; the exact test only if one is not finite (or overflowed)
+        flags = ~torch.isfinite(torch.stack([_sum(v).to(self.device, torch.float32) for _, v in named]) if values is None else values.to(self.device))
         if flags.any(): flags = torch.stack([(~torch.isfinite(v).all()).to(self.device) for _, v in named])
     bad = flags.any().float()
     if is_dist(): dist.all_reduce(bad)
@@ -409,8 +411,9 @@ def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
     self._cb('after_backward')
-    self._check_finite([(n, p.grad) for n, p in self.method.named_parameters() if p.grad is not None],
-                       "non-finite gradients, so the optimiser step was not taken", self.step + 1)
+    grads = [(n, p.grad) for n, p in self.method.named_parameters() if p.grad is not None]
+    self._check_finite(grads, "non-finite gradients, so the optimiser step was not taken", self.step + 1,
+                       values=grad_norms([g for _, g in grads]))   # the norms DINO's clipping reuses (no second pass)
     self.method.on_before_optimizer_step()            # e.g. DINO's gradient clipping
     self.opt.step(); self.sched.step()
     self.method.on_step_end(self.step, self.total_steps)

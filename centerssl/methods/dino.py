@@ -9,7 +9,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
 from ..core import check_z, is_dist, center_vector
-from ..models import SSLMethod, register_method, EMATeacher
+from ..models import SSLMethod, register_method, EMATeacher, grad_norms
 from ..losses import register_representation_loss, _check_positive
 
 # %% auto #0
@@ -211,7 +211,7 @@ def on_before_optimizer_step(self:DINO):
     "DINO's gradient clipping: each parameter's gradient is scaled to norm at most `clip_grad` (per parameter, as official)"
     gs = [p.grad for p in self.parameters() if p.grad is not None]
     if self.clip_grad <= 0 or not gs: return
-    scale = (self.clip_grad / (torch.stack(torch._foreach_norm(gs)) + 1e-6)).clamp(max=1.)
+    scale = (self.clip_grad / (grad_norms(gs) + 1e-6)).clamp(max=1.)    # the norms the trainer's NaN check computed, if it ran
     for i in (scale < 1).nonzero().flatten().tolist(): gs[i].mul_(scale[i])   # only the gradients over the limit are rewritten
 
 @patch
