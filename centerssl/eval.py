@@ -21,6 +21,19 @@ def _chunk_rows(n_train:int, device:torch.device, chunk:int|None) -> int:
     budget = 2**27 if device.type == 'cuda' else 2**25   # similarities per block: 512 MB on GPU, 128 MB on CPU
     return max(1, budget // max(n_train, 1))
 
+def _group_topk(sims:torch.Tensor, # `(R, g·G)` similarities; padding columns hold -inf
+                k:int, # neighbours per row, k <= G
+                g:int, # members per group
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Row-wise `topk(k)` (sorted values, column indices) searched only in the `k` groups of `g` strided columns with the largest maxima"
+    R, G = len(sims), sims.shape[1] // g
+    S = sims.view(R, g, G)                                           # column i·G + j: member i of group j
+    best = S.amax(1).topk(k, dim=1).indices                          # the k groups with the largest maxima hold the top k
+    v, c = S.gather(2, best[:, None, :].expand(R, g, k)).view(R, g * k).topk(k, dim=1)   # candidate c: member c // k of best[c % k]
+    return v, best.gather(1, c % k) + G * (c // k)
+
+_GROUP = 16   # members per group of `_group_topk`; used when the train set has >= 4·_GROUP·k rows
+
 def _check_feats(x, name):
     if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.is_floating_point() and len(x) > 0):
         raise ValueError(f"{name} must be a non-empty floating tensor (N, D), got {getattr(x, 'dtype', type(x).__name__)} {tuple(getattr(x, 'shape', ()))}")
@@ -47,11 +60,15 @@ def knn_predict(train_feats:torch.Tensor, # `(N, D)` features of the labelled re
     tr = F.normalize(train_feats.float(), dim=1)
     labels = train_labels.to(dev).long()
     preds = {k: torch.empty(len(test_feats), dtype=torch.long, device=dev) for k in ks}
-    n = _chunk_rows(len(tr), dev, chunk)
-    buf = torch.empty(min(n, len(test_feats)), len(tr), device=dev)   # one similarity block, reused
+    n, N = _chunk_rows(len(tr), dev, chunk), len(tr)
+    g = _GROUP if N >= 4 * _GROUP * kmax else 1                        # top-k through group maxima, where it pays
+    width = g * math.ceil(N / g)
+    buf = torch.empty(min(n, len(test_feats)), width, device=dev)   # one similarity block, reused
+    buf[:, N:] = -math.inf                                           # padding columns (the product never writes them)
     for s in range(0, len(test_feats), n):
         q = F.normalize(test_feats[s:s + n].to(dev).float(), dim=1)
-        sim, idx = torch.mm(q, tr.T, out=buf[:len(q)]).topk(kmax, dim=1)   # sorted: the k nearest are a prefix
+        torch.mm(q, tr.T, out=buf[:len(q), :N])
+        sim, idx = _group_topk(buf[:len(q)], kmax, g) if g > 1 else buf[:len(q)].topk(kmax, dim=1)   # sorted: the k nearest are a prefix
         w, nl = (sim / T).exp_(), labels[idx]
         for k in ks:
             votes = torch.zeros(len(q), C, device=dev).scatter_add_(1, nl[:, :k], w[:, :k])
