@@ -6,7 +6,7 @@ that alternate the contenders so machine noise affects all alike (medians over `
 
   - centerssl: `centerssl.eval.knn_predict(train, labels, test, ks=(k,), T)`: cosine similarity, top-k (through
     group maxima: only the k groups of 16 columns with the largest maxima are searched), votes weighted by exp(sim/T),
-    in blocks of test rows sized for the device (on CPU 2**25 similarities per block, i.e. 671 test rows against 50k
+    in blocks of test rows sized for the device (on CPU 2**26 similarities per block, i.e. 1342 test rows against 50k
     train rows);
   - bare product: the work no cosine kNN can avoid: normalise both sets and compute every test x train similarity,
     `torch.mm(test_block, train.T, out=buf)` block by block, without top-k or voting. Two blockings are timed: the one

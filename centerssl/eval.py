@@ -18,7 +18,7 @@ def _chunk_rows(n_train:int, device:torch.device, chunk:int|None) -> int:
     if chunk is not None:
         if not (isinstance(chunk, int) and chunk >= 1): raise ValueError(f"chunk must be an int >= 1 (test rows per block), got {chunk!r}")
         return chunk
-    budget = 2**27 if device.type == 'cuda' else 2**25   # similarities per block: 512 MB on GPU, 128 MB on CPU
+    budget = 2**27 if device.type == 'cuda' else 2**26   # similarities per block: 512 MB on GPU, 256 MB on CPU
     return max(1, budget // max(n_train, 1))
 
 def _group_topk(sims:torch.Tensor, # `(R, g·G)` similarities; padding columns hold -inf
