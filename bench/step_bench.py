@@ -145,6 +145,7 @@ def breakdown(name, args):
     "Milliseconds of each part of a plain step that the bare step does not do (medians over interleaved repeats)"
     with tempfile.TemporaryDirectory() as out:
         t, x, y = make_trainer(name, args, out)
+        from centerssl.models import grad_norms
         m = t.method
         bare_fb, bare_opt, v, _ = bare_side(t, x)
         x1, x2 = v.chunk(2)
@@ -152,7 +153,8 @@ def breakdown(name, args):
             with torch.no_grad(): t.aug(x)
         def model_fb(): t.opt.zero_grad(set_to_none=True); t.model(x1, x2, y)['loss'].backward()
         grads = lambda: [(n, p.grad) for n, p in m.named_parameters() if p.grad is not None]
-        def guard(): t._check_finite(grads(), 'bench', t.step + 1)
+        def guard():   # as train_step: a sum per gradient, or the norms a method's hook reuses (DINO's clipping)
+            g = grads(); t._check_finite(g, 'bench', t.step + 1, values=grad_norms([v for _, v in g]) if m.uses_grad_norms else None)
         def opt_step(): t.opt.step(); t.sched.step()
         def hooks(): m.on_before_optimizer_step(); m.on_step_end(t.step, t.total_steps)
         def step(): t.step = 1; t.train_step(x, y)

@@ -312,6 +312,11 @@ def on_before_optimizer_step(self:SSLMethod):
     "Called between backward and the optimiser step (gradient clipping); a no-op by default"
     pass
 
+@patch(as_prop=True)
+def uses_grad_norms(self:SSLMethod) -> bool:
+    "Whether `on_before_optimizer_step` reads `grad_norms` (the trainer's NaN check then computes the norms it reuses); False by default"
+    return False
+
 @patch
 def on_step_end(self:SSLMethod, step:int, total_steps:int):
     "Called after each optimiser step (EMA teachers, schedules); a no-op by default"

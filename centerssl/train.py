@@ -412,8 +412,8 @@ def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     loss.backward()
     self._cb('after_backward')
     grads = [(n, p.grad) for n, p in self.method.named_parameters() if p.grad is not None]
-    self._check_finite(grads, "non-finite gradients, so the optimiser step was not taken", self.step + 1,
-                       values=grad_norms([g for _, g in grads]))   # the norms DINO's clipping reuses (no second pass)
+    self._check_finite(grads, "non-finite gradients, so the optimiser step was not taken", self.step + 1,   # a sum per tensor, or
+                       values=grad_norms([g for _, g in grads]) if self.method.uses_grad_norms else None)   # the norms DINO's clipping reuses
     self.method.on_before_optimizer_step()            # e.g. DINO's gradient clipping
     self.opt.step(); self.sched.step()
     self.method.on_step_end(self.step, self.total_steps)

@@ -214,6 +214,11 @@ def on_before_optimizer_step(self:DINO):
     scale = (self.clip_grad / (grad_norms(gs) + 1e-6)).clamp(max=1.)    # the norms the trainer's NaN check computed, if it ran
     for i in (scale < 1).nonzero().flatten().tolist(): gs[i].mul_(scale[i])   # only the gradients over the limit are rewritten
 
+@patch(as_prop=True)
+def uses_grad_norms(self:DINO) -> bool:
+    "The clipping reads `grad_norms`: the trainer's NaN check computes them (one pass over the gradients for both)"
+    return self.clip_grad > 0
+
 @patch
 def on_step_end(self:DINO, step:int, total_steps:int):
     "EMA update of the teacher (cosine momentum schedule), the teacher temperature and the last layer's freeze for the next step"
