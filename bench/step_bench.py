@@ -16,8 +16,9 @@ machine noise hits both alike; the medians are compared.
     (each extra clipped at 0). The trainer's step counter is set before each step to choose which kind it is.
   - bare: what any SSL method on two views must do with this backbone: forward + backward of the 2 x batch (both
     views at once, already augmented) through a copy of the same backbone with a trivial loss, SGD step on the
-    backbone's parameters (same momentum / weight decay); for EMA methods (those holding an `EMATeacher`: byol, dino)
-    plus a no-grad forward of the 2 x batch through a copy of the teacher's backbone (train mode, like the teacher).
+    backbone's parameters (same momentum / weight decay, fused where the trainer's is); for EMA methods (those holding
+    an `EMATeacher`: byol, dino) plus a no-grad forward of the 2 x batch through a copy of the teacher's backbone (train
+    mode, like the teacher).
 
 The table also gives `paired`, the median over plain steps of step / the bare step timed in the same round.
 ratio = step / bare is the overhead of everything else. Goal: <= 1.10x on CPU (ResNet-18, 32x32, batch 64) for every
@@ -81,7 +82,8 @@ def bare_side(t, x):
     step of that copy's own SGD with the trainer's settings"""
     bb = copy.deepcopy(t.method.backbone)
     g0 = t.opt.param_groups[0]
-    opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'])
+    opt = torch.optim.SGD(bb.parameters(), lr=g0['lr'], momentum=g0['momentum'], weight_decay=g0['weight_decay'],
+                          fused=t.opt.defaults.get('fused'))   # fused like the trainer's, where it is
     teacher = teacher_backbone(t.method)
     with torch.no_grad(): v = torch.cat(t.aug(x))
     def fwd_bwd():
