@@ -121,30 +121,26 @@ def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.
     return out(y)
 
 def _fold_running_stats(pending:dict, k:int):
-    "Update each pending layer's running statistics as its `k` views one after the other would, in a few fused calls for all layers"
+    "Update each pending layer's running statistics as its `k` views one after the other would, in a few calls for all layers"
     groups = {}
-    for bn, rec in pending.items(): groups.setdefault(bn.momentum, []).append((bn, rec))
+    for bn, rec in pending.items(): groups.setdefault((bn.momentum, rec[0], bn.running_mean.dtype), []).append((bn, rec))
     with torch.no_grad():
-        for m, items in groups.items():                      # r <- (1-m)^k r + Σ_j (1-m)^(k-1-j) m μ_j, for means and variances
-            R, D = [], [[] for _ in range(k)]                # the buffers, and for each view j their terms m μ_j
-            st = [(bn, r) for bn, r in items if r[0] == 'stats']
-            if st:
-                var = torch._foreach_pow([r[2] for _, r in st], -2)                          # var + eps (biased)
-                torch._foreach_sub_(var, [bn.eps for bn, _ in st])
-                torch._foreach_mul_(var, [m * r[3] / (r[3] - 1) for _, r in st])             # m × unbiased var
-                mus = torch._foreach_mul([r[1] for _, r in st], m)                             # m μ
-                for (bn, _), mu, v in zip(st, mus, var):
-                    R += [bn.running_mean, bn.running_var]
-                    for j, (mj, vj) in enumerate(zip(mu.view(k, -1).unbind(0), v.view(k, -1).unbind(0))): D[j] += [mj, vj]
-            cp = [(bn, r) for bn, r in items if r[0] == 'copies']
-            if cp:
-                Rc, copies = [t for bn, _ in cp for t in (bn.running_mean, bn.running_var)], [t for _, r in cp for t in r[1:]]
-                ar = torch._foreach_mul(Rc, 1 - m)                                             # (1-m) r
-                for j in range(k): D[j] += torch._foreach_sub([t.view(k, -1)[j] for t in copies], ar)   # m μ_j = r_j - (1-m) r
-                R += Rc
+        for (m, kind, dt), items in groups.items():          # r <- (1-m)^k r + Σ_j (1-m)^(k-1-j) m μ_j, for means and variances,
+            bns, recs = [bn for bn, _ in items], [r for _, r in items]   # all layers at once: their buffers side by side (ΣC)
+            sizes, dev = [bn.num_features for bn in bns], bns[0].running_mean.device
+            per_view = lambda ts: torch.cat([t.view(k, -1) for t in ts], 1).to(dt)   # (k, ΣC): row j = view j of every layer
+            c = torch.tensor([(1 - m) ** (k - 1 - j) * (m if kind == 'stats' else 1) for j in range(k)], dtype=dt, device=dev)
+            if kind == 'stats':                              # the kernel's μ_j and 1/sqrt(var_j + eps) over n values
+                col = lambda v: torch.tensor(v, dtype=dt, device=dev).repeat_interleave(torch.tensor(sizes, device=dev), output_size=sum(sizes))
+                dm = c @ per_view([r[1] for r in recs])
+                dv = c @ per_view([r[2] for r in recs]).pow_(-2).sub_(col([bn.eps for bn in bns])).mul_(col([r[3] / (r[3] - 1) for r in recs]))
+            else:                                            # updated copies r_j = (1-m) r + m μ_j: m μ_j = r_j - (1-m) r
+                dm = c @ (per_view([r[1] for r in recs]) - (1 - m) * torch.cat([bn.running_mean for bn in bns]))
+                dv = c @ (per_view([r[2] for r in recs]) - (1 - m) * torch.cat([bn.running_var for bn in bns]))
+            R = [t for bn in bns for t in (bn.running_mean, bn.running_var)]
             torch._foreach_mul_(R, (1 - m) ** k)
-            for j in range(k): torch._foreach_add_(R, D[j], alpha=(1 - m) ** (k - 1 - j))
-            torch._foreach_add_([bn.num_batches_tracked for bn, _ in items], k)
+            torch._foreach_add_(R, [t for pair in zip(dm.split(sizes), dv.split(sizes)) for t in pair])   # (unbiased var above)
+            torch._foreach_add_([bn.num_batches_tracked for bn in bns], k)
     pending.clear()
 
 def _per_view_forward(bn:nn.Module, k:int, interleaved:bool, pending:dict):
@@ -244,11 +240,12 @@ def update(self:EMATeacher, step:int, total_steps:int) -> float:
     "Move the teacher towards its student with the momentum of `step`; returns that momentum"
     m = self.schedule(step, total_steps)
     self._momentum.fill_(m)
-    ts, ss = list(self.module.parameters()), [s.detach() for s in self.student.parameters()]
+    ts, ss = list(self.module.parameters()), list(self.student.parameters())   # (no_grad: the student is only read)
     if ts: torch._foreach_lerp_(ts, ss, 1 - m)           # one fused call over all parameters (as torch's optimisers)
-    for t, s in zip(self.module.buffers(), self.student.buffers()):
-        if t.is_floating_point(): t.lerp_(s.detach(), 1 - m)
-        else: t.copy_(s)
+    fb, other = [], []                                    # buffers: running statistics follow like the weights, counters are copied
+    for t, s in zip(self.module.buffers(), self.student.buffers()): (fb if t.is_floating_point() else other).append((t, s))
+    if fb: torch._foreach_lerp_([t for t, _ in fb], [s for _, s in fb], 1 - m)
+    for t, s in other: t.copy_(s)
     return m
 
 # %% ../nbs/03_models.ipynb #77b1fabc
