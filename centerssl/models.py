@@ -329,9 +329,12 @@ def grad_norms(grads:list) -> torch.Tensor:
     c = _last_norms.get('last')
     if c is not None and c[1] == key and all(r() is g for r, g in zip(c[0], grads)): return c[2]
     if not grads: return torch.zeros(0)
-    ns = torch._foreach_norm(grads)
     dev = grads[0].device
-    norms = torch.stack([n.to(dev, torch.float32) for n in ns] if any(n.dtype != torch.float32 or n.device != dev for n in ns) else ns)
+    if all(g.dtype == torch.float32 and g.is_contiguous() and g.device == dev for g in grads):   # the usual case: a BLAS dot each
+        norms = torch.stack([torch.dot(f, f) for f in (g.view(-1) for g in grads)]).sqrt_()      # (2.3 vs 3.4 ms after a ResNet-18 backward)
+    else:
+        ns = torch._foreach_norm(grads)
+        norms = torch.stack([n.to(dev, torch.float32) for n in ns] if any(n.dtype != torch.float32 or n.device != dev for n in ns) else ns)
     _last_norms['last'] = ([weakref.ref(g) for g in grads], key, norms)
     return norms
 
