@@ -107,7 +107,7 @@ def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.
     "Training-mode `BatchNorm*d` of `k` interleaved views in one native call: `(B·k, C, …)` seen as `(B, k·C, …)`"
     C = x.shape[1]
     xv = x.view(len(x) // k, k * C, *x.shape[2:])          # channel j·C + c = view j, channel c: its own statistics
-    w, b = (bn.weight.repeat(k), bn.bias.repeat(k)) if bn.affine else (None, None)
+    w, b = (torch.cat([bn.weight] * k), torch.cat([bn.bias] * k)) if bn.affine else (None, None)   # cat: 2 vs 7 µs a call (repeat)
     out = lambda y: torch.ops.aten._unsafe_view(y, x.shape)   # not an autograd view: an in-place ReLU on it would make the
     if bn.running_mean is None: return out(F.batch_norm(xv, None, None, w, b, True, 0., bn.eps))   # backward re-stride (+15%)
     n = xv.numel() // (k * C)                                # values per channel and view
