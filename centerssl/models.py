@@ -131,7 +131,8 @@ def _fold_running_stats(pending:dict, k:int):
             per_view = lambda ts: torch.cat([t.view(k, -1) for t in ts], 1).to(dt)   # (k, ΣC): row j = view j of every layer
             c = torch.tensor([(1 - m) ** (k - 1 - j) * (m if kind == 'stats' else 1) for j in range(k)], dtype=dt, device=dev)
             if kind == 'stats':                              # the kernel's μ_j and 1/sqrt(var_j + eps) over n values
-                col = lambda v: torch.tensor(v, dtype=dt, device=dev).repeat_interleave(torch.tensor(sizes, device=dev), output_size=sum(sizes))
+                reps = torch.tensor(sizes, device=dev)         # per-layer constants spread over the layer's columns
+                col = lambda v: torch.tensor(v, dtype=dt, device=dev).repeat_interleave(reps, output_size=sum(sizes))
                 dm = c @ per_view([r[1] for r in recs])
                 dv = c @ per_view([r[2] for r in recs]).pow_(-2).sub_(col([bn.eps for bn in bns])).mul_(col([r[3] / (r[3] - 1) for r in recs]))
             else:                                            # updated copies r_j = (1-m) r + m μ_j: m μ_j = r_j - (1-m) r
