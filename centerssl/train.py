@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_train.ipynb #fd93f757
 from __future__ import annotations
-import ast, contextlib, hashlib, importlib, inspect, json, math, os, pkgutil, random, sys, time, types, warnings
+import ast, contextlib, hashlib, importlib, inspect, json, math, os, pkgutil, random, sys, tempfile, time, types, warnings
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -21,7 +21,7 @@ __all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS',
            'make_backbone', 'method_hparams', 'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler',
            'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'Trainer', 'NonFiniteLoss',
            'atomic_save', 'CheckpointError', 'read_checkpoint', 'small_hparams', 'pick_device', 'setup_distributed',
-           'run_training']
+           'run_training', 'train_runs']
 
 # %% ../nbs/11_train.ipynb #67542d92
 def import_methods() -> dict:
@@ -249,9 +249,12 @@ class Progress(Callback):
         if self.bar is not None: self.bar.comment = f"epoch {t.epoch + 1}/{t.epochs}  loss {t.last_loss:.4f}"
 
 class KNNEval(Callback):
-    "Weighted kNN accuracy (k = 20, 200) on held-out data every `every` epochs and at the end of training"
+    "Weighted kNN accuracy (k = 20, 200) on held-out data every `every` epochs and at the end of training (`every` < 0: not then)"
     order = 10
-    def __init__(self, every:int=1, ks=(20, 200), T:float=0.07): self.every, self.ks, self.T, self.last = every, ks, T, -1
+    def __init__(self, every:int=1, ks=(20, 200), T:float=0.07, at_start:bool=False): # `at_start`: also before the first step
+        self.every, self.ks, self.T, self.last, self.at_start = every, ks, T, -1, at_start
+    def before_fit(self, t):
+        if self.at_start and t.step == 0: self.run(t); t._write_metrics(force=True)   # the untrained network's accuracy, as step 0
     def run(self, t):
         if self.last == t.step: return
         self.last = t.step
@@ -692,17 +695,23 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
                  hp=None, paper_heads:bool=False, aug:str|None=None, device:str='auto', amp:bool=False, compile:bool=False,
                  channels_last:bool=False, sync_bn:bool=False, workers:int=4, seed:int=0, out=None, resume:bool=False,
                  log_every:int=10, ckpt_every:int=100, monitor_every:int=10, probe_every:int=50, knn_every:int=1,
-                 linear:bool=False, progress:bool|None=None, verbose:bool=True) -> dict:
-    "Build data, backbone and method from names, train with `Trainer.fit`; returns its summary (+ `linear` probe)"
+                 linear:bool=False, progress:bool|None=None, verbose:bool=True, callbacks=()) -> dict:
+    "Build data, backbone and method from names (or `dataset` as `SSLData`, `hp` as a dict), train with `Trainer.fit`; returns its summary (+ `linear` probe)"
     reg = import_methods()
     if method not in reg: raise ValueError(f"unknown method {method!r}; registered methods: {', '.join(sorted(reg))}")
-    if dataset not in DATASETS: raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    if not isinstance(dataset, SSLData) and dataset not in DATASETS: raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     dev = pick_device(device)
     setup_distributed(dev)
-    hparams = {**({} if paper_heads else small_hparams(method)), **parse_hparams(method, hp)}
-    data_ = load_dataset(dataset, data, download, size)
-    backbone = backbone or ('convnet' if dataset == 'digits' else 'resnet18')
-    batch_size = (128 if dataset == 'digits' else 256) if batch_size is None else batch_size
+    if isinstance(hp, dict):                                                    # from Python: values as given, names checked
+        bad = [k for k in hp if k not in method_hparams(reg[method])]
+        if bad: raise ValueError(f"{method} has no hyperparameter {bad[0]!r}; valid: {', '.join(method_hparams(reg[method]))}")
+        given = dict(hp)
+    else: given = parse_hparams(method, hp)                                     # the CLI's key=value strings
+    hparams = {**({} if paper_heads else small_hparams(method)), **given}
+    data_ = dataset if isinstance(dataset, SSLData) else load_dataset(dataset, data, download, size)
+    dataset, small = data_.name, data_.name in ('digits', 'fashion-mnist')
+    backbone = backbone or ('convnet' if small else 'resnet18')
+    batch_size = (128 if small else 256) if batch_size is None else batch_size
     lr = lr if lr is not None else {'sgd': 0.05, 'lars': 0.3}.get(optimizer, 0.05)
     weight_decay = weight_decay if weight_decay is not None else {'sgd': 1e-4, 'lars': 1e-6}.get(optimizer, 1e-4)
     out = Path(out) if out is not None else _default_out(method, dataset)
@@ -716,7 +725,7 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
     views = two_views(aug or data_.preset, data_.size, data_.mean, data_.std, crop=not data_.precropped)
     t = Trainer(m, data_, out, epochs, batch_size, lr, optimizer, weight_decay, momentum, warmup_epochs, views, dev, amp,
                 channels_last, compile, sync_bn, workers, seed, max_steps, log_every, ckpt_every, monitor_every, probe_every,
-                knn_every, config=config, progress=progress, verbose=verbose)
+                knn_every, callbacks=callbacks, config=config, progress=progress, verbose=verbose)
     res = t.fit(resume=resume)
     if linear:
         ftr, ytr = extract_features(t.method, data_.knn_train, data_.mean, data_.std, dev, workers=workers)
@@ -724,6 +733,34 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
         res['linear'] = linear_probe(ftr, ytr, fte, yte, data_.num_classes)
     res['trainer'] = t
     return res
+
+# %% ../nbs/11_train.ipynb #08c1a078
+def train_runs(data:SSLData, # the data, e.g. from `subset_data`
+               method:str, # registered method name
+               settings:dict, # `{label: hyperparameters}`, one line per label in a figure
+               seeds=3, # a number of seeds (0, 1, ...) or a list of seeds
+               verbose:bool=True, # a line per finished run
+               **kw, # for `run_training`: backbone, epochs, batch_size, lr, optimizer, hp (common to all settings), device, ...
+              ) -> list[dict]:
+    "Train `method` once per setting and seed; returns the metrics records of every run with `dataset`, `variant` and `seed`"
+    seeds = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be an int >= 1 or a non-empty list of ints >= 0, got {seeds!r}")
+    if not isinstance(settings, dict) or not settings: raise ValueError(f"settings must be a non-empty dict {{label: hyperparameters}}, got {settings!r}")
+    common, rows = dict(kw.pop('hp', None) or {}), []
+    for s in seeds:
+        for label, hp in settings.items():
+            t0 = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix='centerssl-run-') as d:
+                res = run_training(method, data, hp={**common, **hp}, seed=s, out=Path(d)/'run', verbose=False, progress=False,
+                                   callbacks=[KNNEval(every=-1, at_start=True)], **{'ckpt_every': 0, 'probe_every': 0, **kw})
+            hist = res['trainer'].history
+            rows += [dict(dataset=data.name, variant=label, seed=s, **r) for r in hist]
+            if verbose:
+                last = {k: v for r in hist for k, v in r.items()}
+                print(f"{label} seed {s}: {last['step']} steps in {time.perf_counter() - t0:.1f}s; "
+                      + ', '.join(f"{k} {last[k]:.3f}" for k in ('loss', 'center_norm', 'knn20') if k in last), flush=True)
+    return rows
 
 # %% ../nbs/11_train.ipynb #c5475b7d
 def _dashes_to_underscores(argv:list, names) -> list:
@@ -738,14 +775,14 @@ def _dashes_to_underscores(argv:list, names) -> list:
 
 # %% ../nbs/11_train.ipynb #50e36b77
 def _train_cli(method:str='byol', # SSL method: any registered name (see the error message for the list)
-               dataset:str='digits', # digits, cifar10, cifar100, stl10 or imagenet100
-               data:str=None, # dataset folder (not needed for digits)
-               download:bool=False, # let torchvision download CIFAR/STL into --data
-               size:int=None, # image side (default: the dataset's; digits 16)
-               backbone:str=None, # convnet, mlp, resnet18, resnet34, resnet50 (default: convnet for digits, else resnet18)
+               dataset:str='digits', # digits, fashion-mnist, cifar10, cifar100, stl10 or imagenet100
+               data:str=None, # dataset folder (not needed for digits; fashion-mnist: also the Debian package's)
+               download:bool=False, # let torchvision download Fashion-MNIST/CIFAR/STL into --data
+               size:int=None, # image side (default: the dataset's; digits 16, fashion-mnist 28)
+               backbone:str=None, # convnet, mlp, resnet18, resnet34, resnet50 (default: convnet for digits and fashion-mnist, else resnet18)
                epochs:int=5, # training epochs
                max_steps:int=None, # stop after this many steps (default: all epochs)
-               batch_size:int=None, # batch size per process (default: 128 for digits, else 256)
+               batch_size:int=None, # batch size per process (default: 128 for digits and fashion-mnist, else 256)
                optimizer:str='sgd', # sgd or lars
                lr:float=None, # base learning rate for a global batch of 256 (default: sgd 0.05, lars 0.3)
                weight_decay:float=None, # (default: sgd 1e-4, lars 1e-6)
