@@ -477,7 +477,7 @@ def _rgba(hex_color, alpha):
 def add_band(fig, st:dict, name:str, color:str, row:int, col:int, showlegend:bool=True):
     "Add a mean line and a mean ± std band (from `curve_stats`) to subplot (`row`, `col`)"
     lo = [m - s for m, s in zip(st['mean'], st['std'])]; hi = [m + s for m, s in zip(st['mean'], st['std'])]
-    fig.add_scatter(x=st['step'] + st['step'][::-1], y=hi + lo[::-1], fill='toself', fillcolor=_rgba(color, 0.2), line=dict(width=0),
+    fig.add_scatter(x=st['step'] + st['step'][::-1], y=hi + lo[::-1], mode='lines', fill='toself', fillcolor=_rgba(color, 0.2), line=dict(width=0),
                     hoverinfo='skip', showlegend=False, legendgroup=name, row=row, col=col)
     fig.add_scatter(x=st['step'], y=st['mean'], mode='lines', line=dict(color=color, width=2), name=name,
                     legendgroup=name, showlegend=showlegend, row=row, col=col)
