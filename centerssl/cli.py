@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['PROFILES', 'IMAGE_PROFILES', 'demo', 'experiments_dir', 'figure_notebooks', 'select_figures', 'parse_params',
            'check_params', 'find_chromium', 'write_pngs', 'write_figures', 'resolve_profile', 'image_profiles',
-           'run_kwargs', 'experiment_data', 'seed_finals', 'runs_figure', 'print_claims', 'run_figures',
-           'summary_table', 'figures', 'train']
+           'run_kwargs', 'experiment_data', 'seed_finals', 'runs_figure', 'mean_std', 'above', 'print_claims',
+           'run_figures', 'summary_table', 'figures', 'train']
 
 # %% ../nbs/15_cli.ipynb #5b98fa6e
 from fastcore.script import call_parse
@@ -28,6 +28,7 @@ import os, ast, sys, time, json, shutil, tempfile
 from pathlib import Path
 from fastcore.script import Param
 import centerssl
+import torch
 
 # %% ../nbs/15_cli.ipynb #cd6454a3
 def experiments_dir() -> Path:
@@ -87,7 +88,11 @@ def _check_values(params:dict, declared:set):
     if {'datasets', 'variants'} & set(params) and {'datasets', 'variants', 'seeds'} <= declared:     # the toy notebooks
         make_configs(params.get('datasets', ['blobs']), params.get('variants', ['simsiam']), 1)
     if {'steps', 'log_every'} & set(params) and {'steps', 'log_every'} <= declared: _check_steps(params.get('steps', 1), params.get('log_every', 1))
-    if 'data' in declared and params.get('dataset') not in ('digits', 'imagenet100') and params.get('profile') != 'paper':
+    imagenet = params.get('dataset') == 'imagenet100' or params.get('profile') == 'paper' and 'dataset' not in params
+    if 'data' in declared and imagenet and not (params.get('data') and Path(str(params['data'])).expanduser().is_dir()):
+        raise ValueError(f"data={params.get('data')!r}: the paper profile and dataset=imagenet100 train on ImageNet-100; give its folder, "
+                         f"holding train/ and val/ with a folder per class, with -p data=DIR")
+    if 'data' in declared and not imagenet and params.get('dataset') != 'digits':
         _check_fashion_files(params.get('data'), required=params.get('dataset') == 'fashion-mnist' or 'data' in params or params.get('profile') == 'gpu')
 
 def _check_fashion_files(data, required:bool):
@@ -268,10 +273,22 @@ def runs_figure(rows:list[dict], # records from `train_runs`
     fig.update_layout(title=title, height=360 * nrows + 60, width=max(420 * cols, 700), template='plotly_white', margin=dict(l=50, r=20, t=90, b=40))
     return fig
 
+def mean_std(xs) -> dict:
+    "`{'seeds', 'mean', 'std'}` of per-seed values `xs` (std over seeds, not of the mean)"
+    t = torch.tensor([float(x) for x in xs], dtype=torch.float64)
+    return dict(seeds=t.tolist(), mean=t.mean().item(), std=t.std(unbiased=False).item())
+
+def above(a:dict, b:dict):
+    "Is `a` above `b` (both `mean_std`)? True or False when the means differ by more than the larger spread over seeds, else None"
+    gap = a['mean'] - b['mean']
+    return None if abs(gap) <= max(a['std'], b['std']) else gap > 0
+
 def print_claims(claims:list[dict]):
-    "Print `[{'claim', 'measured', 'holds'}]` as a table: the paper's claim, what was measured, and whether it holds"
+    "Print `[{'claim', 'measured', 'holds'}]`: the paper's claim, what was measured, and holds / does NOT hold / not resolved (`holds` None)"
     w = max(len(c['claim']) for c in claims)
-    for c in claims: print(f"{c['claim']:{w}s}  {c['measured']}  -> {'holds' if c['holds'] else 'does NOT hold'}")
+    say = {True: 'holds', False: 'does NOT hold', None: 'not resolved: within the spread over seeds'}
+    for c in claims: print(f"{c['claim']:{w}s}  {c['measured']}  -> {say[c['holds']]}")
+
 
 # %% ../nbs/15_cli.ipynb #5ac6f8e4
 def run_figures(only=None, # figure names (None: all); e.g. ['fig3', 'fig4'] or ['fig3,fig4']
