@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['PROFILES', 'IMAGE_PROFILES', 'demo', 'experiments_dir', 'figure_notebooks', 'select_figures', 'parse_params',
            'check_params', 'find_chromium', 'write_pngs', 'write_figures', 'resolve_profile', 'image_profiles',
-           'run_kwargs', 'experiment_data', 'seed_finals', 'runs_figure', 'mean_std', 'above', 'print_claims',
-           'run_figures', 'summary_table', 'figures', 'train']
+           'run_kwargs', 'experiment_data', 'seed_finals', 'runs_figure', 'mean_std', 'above', 'summarize_runs',
+           'print_claims', 'run_figures', 'summary_table', 'figures', 'train']
 
 # %% ../nbs/15_cli.ipynb #5b98fa6e
 from fastcore.script import call_parse
@@ -282,6 +282,22 @@ def above(a:dict, b:dict):
     "Is `a` above `b` (both `mean_std`)? True or False when the means differ by more than the larger spread over seeds, else None"
     gap = a['mean'] - b['mean']
     return None if abs(gap) <= max(a['std'], b['std']) else gap > 0
+
+def summarize_runs(rows:list[dict], # records from `train_runs`
+                   settings, # the settings' labels, in order
+                   metrics:list[str], # the metrics to summarise
+                  ) -> dict:
+    "Print and return `final` (per setting and metric: each seed's last value, mean, std), `curves` (`curve_stats`) and `start` (kNN at step 0)"
+    from centerssl.toytrain import curve_stats
+    per_seed = {m: seed_finals(rows, m) for m in metrics}
+    final = {v: {m: mean_std(per_seed[m][v]) for m in metrics if v in per_seed[m]} for v in settings}
+    curves = {m: next(iter(curve_stats(rows, m).values()), {}) for m in metrics}
+    start = mean_std(next(iter(seed_finals([r for r in rows if r['step'] == 0], 'knn20').values())))   # one seed: the same network for every setting
+    w = max(len(str(v)) for v in settings) + 2
+    print(f"{'setting':{w}s}" + ''.join(f"{m:>24s}" for m in metrics))
+    for v in settings: print(f"{v:{w}s}" + ''.join(f"{final[v][m]['mean']:>15.3f} ± {final[v][m]['std']:6.3f}" if m in final[v] else f"{'-':>24s}" for m in metrics))
+    print(f"untrained network: kNN accuracy {start['mean']:.3f} ± {start['std']:.3f}")
+    return dict(final=final, curves=curves, start=start)
 
 def print_claims(claims:list[dict]):
     "Print `[{'claim', 'measured', 'holds'}]`: the paper's claim, what was measured, and holds / does NOT hold / not resolved (`holds` None)"

@@ -30,7 +30,7 @@ def test_notebooks_found():
 def test_readme_images_exist():
     "Every image the README shows is committed (the figures and the explorer screenshot)"
     imgs = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', (ROOT/'README.md').read_text(encoding='utf-8'))
-    for want in ('fig3_simple.png', 'fig4_simsiam.png', 'explorer.png'):
+    for want in ('fig3_simple.png', 'fig4_simsiam.png', 'fig5_barlow.png', 'fig6_swav.png', 'fig7_byol.png', 'explorer.png'):
         assert any(i.endswith(want) for i in imgs), (want, imgs)
     for i in imgs:
         assert (ROOT/i).is_file() and (ROOT/i).stat().st_size > 10_000, i
