@@ -70,21 +70,27 @@ def parse_params(items) -> dict:
 
 # %% ../nbs/15_cli.ipynb #70f511f3
 def _check_seeds(seeds):
+    if isinstance(seeds, (list, tuple)) and seeds and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds): return
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds={seeds!r}: seeds must be an int >= 1 (the number of seeds per setting)")
+        raise ValueError(f"seeds={seeds!r}: seeds must be an int >= 1 (the number of seeds per setting) or a non-empty list of seeds >= 0")
 
 def _check_momenta(momenta):
     ok = isinstance(momenta, (list, tuple)) and momenta and all(isinstance(m, (int, float)) and not isinstance(m, bool) for m in momenta)
     if not ok: raise ValueError(f"momenta={momenta!r}: expected a non-empty list of EMA momenta in [0, 1], e.g. [0, 0.5, 0.9, 0.99, 0.996]")
     bad = [m for m in momenta if not 0 <= m <= 1]
     if bad: raise ValueError(f"momenta={momenta!r}: the EMA momentum must lie in [0, 1] (0: the target is the online network, 1: it never moves); {bad[0]!r} does not")
+    if len(set(map(float, momenta))) < len(momenta): raise ValueError(f"momenta={momenta!r}: each momentum once, please")
 
 def _check_values(params:dict, declared:set):
     "Check the overrides that can be checked before a kernel starts"
     from centerssl.toytrain import make_configs, _check_steps
+    from centerssl.imagedata import DATASETS
+    params = {k: v for k, v in params.items() if v is not None}            # None: "the profile's value"
     if 'profile' in params and params['profile'] not in PROFILES: raise ValueError(f"unknown profile {params['profile']!r}; choose one of {list(PROFILES)}")
     if 'seeds' in params: _check_seeds(params['seeds'])
     if 'momenta' in params: _check_momenta(params['momenta'])
+    if 'dataset' in params and 'data' in declared and params['dataset'] not in ('auto',) + DATASETS:
+        raise ValueError(f"dataset={params['dataset']!r}: choose 'auto' (Fashion-MNIST where installed, else digits) or one of {list(DATASETS)}")
     if {'datasets', 'variants'} & set(params) and {'datasets', 'variants', 'seeds'} <= declared:     # the toy notebooks
         make_configs(params.get('datasets', ['blobs']), params.get('variants', ['simsiam']), 1)
     if {'steps', 'log_every'} & set(params) and {'steps', 'log_every'} <= declared: _check_steps(params.get('steps', 1), params.get('log_every', 1))
@@ -92,7 +98,7 @@ def _check_values(params:dict, declared:set):
     if 'data' in declared and imagenet and not (params.get('data') and Path(str(params['data'])).expanduser().is_dir()):
         raise ValueError(f"data={params.get('data')!r}: the paper profile and dataset=imagenet100 train on ImageNet-100; give its folder, "
                          f"holding train/ and val/ with a folder per class, with -p data=DIR")
-    if 'data' in declared and not imagenet and params.get('dataset') != 'digits':
+    if 'data' in declared and not imagenet and params.get('dataset', 'auto') in ('auto', 'fashion-mnist'):
         _check_fashion_files(params.get('data'), required=params.get('dataset') == 'fashion-mnist' or 'data' in params or params.get('profile') == 'gpu')
 
 def _check_fashion_files(data, required:bool):
@@ -108,18 +114,19 @@ def _check_fashion_files(data, required:bool):
 # %% ../nbs/15_cli.ipynb #dfe4fbbd
 PROFILES = ('smoke', 'quick', 'gpu', 'paper')
 
-def check_params(params:dict, notebooks:dict):
-    "Raise a `ValueError` for an override that a notebook in `notebooks` does not declare, or a value that is out of range"
+def check_params(params:dict, notebooks:dict) -> dict:
+    "`{figure: the overrides its notebook declares}`; a `ValueError` for an override no selected notebook declares, or a value out of range"
     import papermill as pm
     if 'out' in params: raise ValueError("set the output folder with --out, not -p out=...")
-    declared_any = set()
+    declared = {}
     for name, path in notebooks.items():
-        declared = pm.inspect_notebook(str(path))
-        if not declared: raise ValueError(f"{path.name} has no papermill 'parameters' cell")
-        for k in params:
-            if k not in declared: raise ValueError(f"parameter {k!r} is not declared by {path.name}; declared: {sorted(declared)}")
-        declared_any |= set(declared)
-    _check_values(params, declared_any)
+        declared[name] = set(pm.inspect_notebook(str(path)))
+        if not declared[name]: raise ValueError(f"{path.name} has no papermill 'parameters' cell")
+    union = set().union(*declared.values())
+    for k in params:
+        if k not in union: raise ValueError(f"parameter {k!r} is not declared by {' or '.join(p.name for p in notebooks.values())}; declared: {sorted(union - {'out'})}")
+    _check_values(params, union)
+    return {name: {k: v for k, v in params.items() if k in declared[name]} for name in notebooks}
 
 # %% ../nbs/15_cli.ipynb #549d61d1
 def find_chromium():
@@ -223,14 +230,16 @@ _RUN_KEYS = ('backbone', 'epochs', 'batch_size', 'optimizer', 'lr', 'paper_heads
 
 def run_kwargs(p:dict) -> dict:
     "The entries of a resolved profile `p` that `train_runs` passes to `run_training` (the center monitor logs with the metrics)"
-    return dict({k: p[k] for k in _RUN_KEYS if k in p}, monitor_every=p['log_every'])
+    return dict({k: p[k] for k in _RUN_KEYS if k in p}, monitor_every=p.get('log_every', 10))
 
 # %% ../nbs/15_cli.ipynb #eb64ac6e
 def experiment_data(dataset:str, data=None, size:int|None=None, n_train:int|None=None, n_test:int|None=None, seed:int=0):
     "`load_dataset(dataset, data, size=size)` restricted to `n_train`/`n_test` images (all, with a note, where it has fewer)"
     from centerssl.imagedata import load_dataset, subset_data, TensorImages
     d = load_dataset(dataset, data, size=size)
-    if not isinstance(d.train, TensorImages): return d                        # image folders: no subset
+    if not isinstance(d.train, TensorImages):                                 # image folders: no subset
+        if n_train is not None or n_test is not None: print(f"n_train={n_train}, n_test={n_test}: {d.name} is read from image folders, which are used whole")
+        return d
     n_tr, n_te = (None if n is None or n >= len(ds) else n for n, ds in ((n_train, d.train), (n_test, d.knn_test)))
     for n, ds, what in ((n_train, d.train, 'n_train'), (n_test, d.knn_test, 'n_test')):
         if n is not None and n > len(ds): print(f"{what}={n}: {d.name} has only {len(ds)} such images; using all of them")
@@ -279,7 +288,8 @@ def mean_std(xs) -> dict:
     return dict(seeds=t.tolist(), mean=t.mean().item(), std=t.std(unbiased=False).item())
 
 def above(a:dict, b:dict):
-    "Is `a` above `b` (both `mean_std`)? True or False when the means differ by more than the larger spread over seeds, else None"
+    "Is `a` above `b` (both `mean_std`)? True or False when the means differ by more than the larger spread over seeds, else None (also for one seed)"
+    if min(len(a['seeds']), len(b['seeds'])) < 2: return None              # one seed: the spread is unknown
     gap = a['mean'] - b['mean']
     return None if abs(gap) <= max(a['std'], b['std']) else gap > 0
 
@@ -302,7 +312,7 @@ def summarize_runs(rows:list[dict], # records from `train_runs`
 def print_claims(claims:list[dict]):
     "Print `[{'claim', 'measured', 'holds'}]`: the paper's claim, what was measured, and holds / does NOT hold / not resolved (`holds` None)"
     w = max(len(c['claim']) for c in claims)
-    say = {True: 'holds', False: 'does NOT hold', None: 'not resolved: within the spread over seeds'}
+    say = {True: 'holds', False: 'does NOT hold', None: 'not resolved: within the spread over seeds (or one seed)'}
     for c in claims: print(f"{c['claim']:{w}s}  {c['measured']}  -> {say[c['holds']]}")
 
 
@@ -319,13 +329,13 @@ def run_figures(only=None, # figure names (None: all); e.g. ['fig3', 'fig4'] or 
     from fastprogress.fastprogress import progress_bar
     nbs = select_figures(only, figure_notebooks(folder))
     if not nbs: raise ValueError(f"no experiment notebooks found in {folder or experiments_dir()}")
-    params = dict(params or {}); check_params(params, nbs)
+    params = dict(params or {}); per_nb = check_params(params, nbs)
     out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, path in (progress_bar(list(nbs.items())) if progress else nbs.items()):
         t0, t0_wall, tmp = time.perf_counter(), time.time(), _tmp(out, path.name)
         try:
-            pm.execute_notebook(str(path), tmp, parameters=dict(params, out=str(out)), kernel_name=kernel_name,
+            pm.execute_notebook(str(path), tmp, parameters=dict(per_nb[name], out=str(out)), kernel_name=kernel_name,
                                 progress_bar=False, cwd=str(out))
             os.replace(tmp, out/path.name); rows.append(dict(figure=name, status='ok', seconds=time.perf_counter() - t0, error='', **_made(out, path.stem, t0_wall)))
         except Exception as e:

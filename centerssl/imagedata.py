@@ -484,11 +484,11 @@ def read_idx(path, # an IDX file, gzipped (`.gz`) or raw
              ndim:int, # dimensions the file must have (3: images, 1: labels)
             ) -> torch.Tensor:
     "An IDX file of unsigned bytes as a `uint8` tensor; a malformed or truncated file raises a `ValueError` naming it"
-    import gzip, struct
+    import gzip, struct, zlib
     path = Path(path)
     try:
         with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f: buf = f.read()
-    except (OSError, EOFError) as e:                   # gzip.BadGzipFile is an OSError; a cut-off gzip stream is an EOFError
+    except (OSError, EOFError, zlib.error) as e:       # gzip.BadGzipFile is an OSError, a cut-off stream an EOFError, a damaged one a zlib.error
         raise ValueError(f"{path} is not a readable IDX file ({type(e).__name__}: {e}); the file is damaged or truncated: get it again") from None
     if len(buf) < 4 + 4 * ndim or buf[:2] != b'\0\0' or buf[2] != 0x08 or buf[3] != ndim:
         raise ValueError(f"{path} is not an IDX file of {ndim}-dimensional unsigned bytes (header {buf[:4].hex() or 'empty'}, "
@@ -523,13 +523,19 @@ def find_fashion_mnist(root=None, # `--data DIR` (None: only the Debian package'
             if root is not None and c == FASHION_MNIST_DEB:
                 warnings.warn(f"fashion-mnist: no IDX files under --data {str(root)!r}; using the Debian package's {str(c)!r}")
             return found
-        if found:
-            missing = [FASHION_MNIST_FILES[k] + '.gz' for k in FASHION_MNIST_FILES if k not in found]
+        if found and not (download and c == root/'FashionMNIST'/'raw'):      # an interrupted download is simply done again
+            gz = all(p.suffix == '.gz' for p in found.values())
+            missing = [FASHION_MNIST_FILES[k] + ('.gz' if gz else '') for k in FASHION_MNIST_FILES if k not in found]
             raise FileNotFoundError(f"fashion-mnist: {str(c)!r} holds {len(found)} of the 4 IDX files; missing: {', '.join(missing)}. "
-                                    f"Get the missing file(s) again (apt-get install --reinstall dataset-fashion-mnist, or --download)")
+                                    f"Put the missing file(s) there, or remove the folder's files and use apt-get install dataset-fashion-mnist "
+                                    f"or --data DIR --download")
     if download and root is not None:
         import torchvision.datasets as D
-        D.FashionMNIST(str(root), train=True, download=True); D.FashionMNIST(str(root), train=False, download=True)
+        try:
+            for train in (True, False): D.FashionMNIST(str(root), train=train, download=True)
+        except Exception as e:                                             # no network, a refused or damaged download
+            raise FileNotFoundError(f"fashion-mnist: the download into {str(root)!r} failed ({type(e).__name__}: {e}); "
+                                    f"install the files with `apt-get install dataset-fashion-mnist` instead, or copy them into that folder") from None
         return find_fashion_mnist(root)
     raise FileNotFoundError("fashion-mnist: the four IDX files were not found; searched " + ', '.join(repr(str(c)) for c in cands)
                             + ". Install them with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu, as root; they go to "

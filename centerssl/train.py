@@ -748,6 +748,9 @@ def train_runs(data:SSLData, # the data, e.g. from `subset_data`
         raise ValueError(f"seeds must be an int >= 1 or a non-empty list of ints >= 0, got {seeds!r}")
     if not isinstance(settings, dict) or not settings: raise ValueError(f"settings must be a non-empty dict {{label: hyperparameters}}, got {settings!r}")
     common, rows = dict(kw.pop('hp', None) or {}), []
+    steps = kw.get('epochs', 5) * (len(data.train) // max(kw.get('batch_size') or 1, 1))   # one process: steps of a run
+    for k in ('log_every', 'monitor_every'):                       # a run shorter than the interval still logs its statistics once
+        if steps >= 1 and kw.get(k, 10) > steps: kw[k] = steps
     for s in seeds:
         for label, hp in settings.items():
             t0 = time.perf_counter()

@@ -39,7 +39,7 @@ def test_undeclared_parameter_is_an_error_naming_the_declared_ones(tmp_path):
     "In-process (the console-script path is covered above): the check reads the notebooks' parameters cells, runs nothing"
     from centerssl.cli import figures as figures_fn
     with pytest.raises(SystemExit) as e: figures_fn(only=['fig3,fig4'], out=str(tmp_path), p=['seedz=2'])
-    assert "parameter 'seedz' is not declared by fig3_simple.ipynb; declared: ['datasets', 'log_every', 'lr'" in str(e.value), e.value
+    assert "parameter 'seedz' is not declared by fig3_simple.ipynb or fig4_simsiam.ipynb; declared: ['datasets', 'log_every', 'lr'" in str(e.value), e.value
     assert not list(tmp_path.iterdir())
 
 def _nb(path, *cells):
