@@ -11,8 +11,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['all_finite', 'check_z', 'is_dist', 'world_size', 'rank', 'shutdown_dist', 'all_gather_grad', 'all_reduce_grad',
-           'center_vector', 'residuals', 'effective_rank', 'collapse_stats', 'CenterTracker', 'invariance_loss',
-           'grad_decomposition', 'toy_collapse_demo']
+           'unit_rows', 'center_vector', 'residuals', 'effective_rank', 'collapse_stats', 'CenterTracker',
+           'invariance_loss', 'grad_decomposition', 'toy_collapse_demo']
 
 # %% ../nbs/00_core.ipynb #5241d41b
 def all_finite(t:torch.Tensor) -> bool:
@@ -96,6 +96,12 @@ def all_reduce_grad(x:torch.Tensor) -> torch.Tensor:
     "Sum `x` over ranks, differentiably (the identity in one process)"
     return _AllReduceSum.apply(x) if is_dist() and world_size() > 1 else x
 
+# %% ../nbs/00_core.ipynb #a51b0890
+def unit_rows(z:torch.Tensor) -> torch.Tensor:
+    "Rows of `z` scaled to unit L2 norm, without overflow for huge entries (zero rows stay zero)"
+    m = z.abs().amax(1, keepdim=True)
+    return F.normalize(z / torch.where(m > 0, m, torch.ones_like(m)), dim=1)
+
 # %% ../nbs/00_core.ipynb #a4efe507
 def center_vector(z:torch.Tensor, # representations `(N, D)`; normalised here unless `normalized`
                   normalized:bool=False, # rows of `z` are already unit vectors
@@ -103,7 +109,7 @@ def center_vector(z:torch.Tensor, # representations `(N, D)`; normalised here un
                  ) -> torch.Tensor:
     "Center vector $s$ (eq. 1): the mean of the L2-normalised rows of `z`, over the global batch"
     check_z(z)
-    z = z if normalized else F.normalize(z, dim=1)
+    z = z if normalized else unit_rows(z)
     if not (sync and is_dist()): return z.mean(0)
     n = torch.tensor([z.shape[0]], device=z.device, dtype=z.dtype)
     return all_reduce_grad(z.sum(0)) / all_reduce_grad(n)
@@ -115,7 +121,7 @@ def residuals(z:torch.Tensor, # representations `(N, D)`; normalised here unless
              ) -> torch.Tensor:
     "Residuals $r_z = z - s$ of the normalised representations: the per-sample, semantic part"
     check_z(z)
-    z = z if normalized else F.normalize(z, dim=1)
+    z = z if normalized else unit_rows(z)
     if s is None: s = center_vector(z, normalized=True)
     if s.shape != z.shape[1:]: raise ValueError(f"s must have shape {tuple(z.shape[1:])} to match z, got {tuple(s.shape)}")
     return z - s
@@ -127,7 +133,7 @@ def effective_rank(z:torch.Tensor, # representations `(N, D)`; normalised here
                   ) -> float:
     "RankMe effective rank: exp of the entropy of the normalised singular values of normalised `z`"
     check_z(z)
-    z = F.normalize(z.detach().double(), dim=1)
+    z = unit_rows(z.detach().double())
     if center: z = z - z.mean(0)
     sv = torch.linalg.svdvals(z)
     if sv.sum() <= 0: return 0.
@@ -141,7 +147,7 @@ def collapse_stats(z:torch.Tensor, # representations `(N, D)`; normalised here
                   ) -> dict:
     "Center norm, mean residual norm, `z_std` and effective rank of a batch of representations"
     check_z(z)
-    z = F.normalize(z.detach().float(), dim=1)
+    z = unit_rows(z.detach().float())
     if sync and is_dist(): z = all_gather_grad(z)
     s = z.mean(0)
     return dict(center_norm=s.norm().item(), residual_norm=(z - s).norm(dim=1).mean().item(),
@@ -172,10 +178,14 @@ class CenterTracker:
 def update(self:CenterTracker, z:torch.Tensor) -> torch.Tensor:
     "Feed a batch of representations `z` `(N, D)`; returns the current estimate of $s$"
     check_z(z)
-    z = F.normalize(z.detach().float(), dim=1)
+    z = unit_rows(z.detach().float())
     tot, n = z.sum(0), torch.tensor(float(len(z)), device=z.device)
     if self.sync and is_dist(): dist.all_reduce(tot); dist.all_reduce(n)
     s_hat = tot / n
+    held = self.value if self.value is not None else self._sum
+    if held is not None and held.shape != s_hat.shape:
+        raise ValueError(f"CenterTracker: this batch has D={s_hat.shape[0]} dimensions, but the tracker holds a center of D={held.shape[0]}; "
+                         f"feed representations of one size, or call reset() first")
     if self.mode == 'batch' or (self.mode == 'ema' and self.value is None): self.value = s_hat
     elif self.mode == 'ema': self.value = self.momentum*self.value + (1 - self.momentum)*s_hat
     else:

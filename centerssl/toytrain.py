@@ -10,7 +10,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from .core import center_vector, residuals, effective_rank, grad_decomposition
 from .toydata import DATASETS, check_dataset, toy_dataset, PairSampler
-from .methods.simple import SimpleLoss, PENALTIES, _check_lam, _check_penalty
+from .methods.simple import SimpleLoss, PENALTIES, _check_lam, _check_penalty, center_penalty
 
 # %% auto #0
 __all__ = ['variants', 'COLORS', 'METRIC_RANGES', 'METRIC_TITLES', 'check_variant', 'ToyConfig', 'make_configs', 'toy_layer_dims',
@@ -244,8 +244,7 @@ def _batched_loss(f_a, f_b, h, m_p, m_sg, lam, sq):
     inv = -0.5*((zp[:, :n]*zt[:, n:]).sum(-1).mean(1) + (zp[:, n:]*zt[:, :n]).sum(-1).mean(1))   # eq. 2 / 15, both directions
     if lam is None: return inv
     s = F.normalize(f, dim=-1).mean(1)                                                # eq. 1 per run
-    ssq = (s*s).sum(-1)
-    return inv + 0.5*lam*torch.where(sq, ssq, ssq.sqrt())                             # eq. 32'
+    return inv + 0.5*lam*torch.where(sq, center_penalty(s, 'sq'), center_penalty(s, 'norm'))   # eq. 32': SimpleLoss's penalty (0 gradient at s = 0)
 
 # %% ../nbs/13_toytrain.ipynb #a3252f9c
 class _Group:

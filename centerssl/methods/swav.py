@@ -27,20 +27,23 @@ def sinkhorn_knopp(scores:torch.Tensor, # prototype scores $u = Cz$ of this rank
     epsilon = _check_positive(epsilon, 'epsilon', ' (SwAV: 0.05)'); _check_int(n_iters, 'n_iters', 0)
     u = scores.detach().to(torch.promote_types(scores.dtype, torch.float32))
     if n_iters == 0: return F.softmax(u / epsilon, dim=1)               # the ablation: no equipartition
-    mx, B = u.max(), torch.tensor(float(len(u)), device=u.device, dtype=u.dtype)
-    if is_dist(): dist.all_reduce(mx, op=dist.ReduceOp.MAX); dist.all_reduce(B)
+    B = torch.tensor(float(len(u)), device=u.device, dtype=u.dtype)
+    if is_dist(): dist.all_reduce(B)
     if B < 2: raise ValueError(f"sinkhorn_knopp needs at least 2 samples in the global batch for equipartition, got scores of shape {tuple(scores.shape)}")
-    Q = torch.exp((u - mx) / epsilon).T                                 # K × B, as in the SwAV paper
-    K = Q.shape[0]
-    tot = Q.sum()
-    if is_dist(): dist.all_reduce(tot)
-    Q /= tot
-    for _ in range(n_iters):
-        rows = Q.sum(1, keepdim=True)
-        if is_dist(): dist.all_reduce(rows)
-        Q /= rows * K                                                   # each prototype: mass 1/K
-        Q /= Q.sum(0, keepdim=True) * B                                 # each sample: mass 1/B
-    return (Q * B).T
+    L = (u / epsilon).T                                                 # log Q, K × B, as in the SwAV paper (its total mass: removed below)
+    K = L.shape[0]
+    for _ in range(n_iters):                                            # in the log domain: finite for any epsilon > 0
+        L = L - _logsumexp_rows(L) - math.log(K)                        # each prototype: mass 1/K
+        L = L - torch.logsumexp(L, dim=0, keepdim=True) - B.log()       # each sample: mass 1/B
+    return (L + B.log()).exp().T
+
+def _logsumexp_rows(L:torch.Tensor) -> torch.Tensor:
+    "`logsumexp` of each row of `L` `(K, B)` over the samples of all ranks"
+    if not is_dist(): return torch.logsumexp(L, dim=1, keepdim=True)
+    m = L.amax(1, keepdim=True); dist.all_reduce(m, op=dist.ReduceOp.MAX)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    s = (L - m).exp().sum(1, keepdim=True); dist.all_reduce(s)
+    return m + s.log()
 
 # %% ../../nbs/08_swav.ipynb #b86ed1db
 class SwAVLoss(nn.Module):
