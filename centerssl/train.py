@@ -19,9 +19,9 @@ from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_gl
 # %% auto #0
 __all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS', 'train_cli', 'import_methods', 'ConvNet',
            'make_backbone', 'method_hparams', 'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler',
-           'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'Trainer', 'NonFiniteLoss',
-           'atomic_save', 'CheckpointError', 'read_checkpoint', 'small_hparams', 'pick_device', 'setup_distributed',
-           'run_training', 'train_runs']
+           'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'check_settings', 'Trainer',
+           'NonFiniteLoss', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'small_hparams', 'pick_device',
+           'setup_distributed', 'run_training', 'train_runs']
 
 # %% ../nbs/11_train.ipynb #67542d92
 def import_methods() -> dict:
@@ -284,6 +284,24 @@ def tune_malloc(mmap_threshold:int=32 * 2**20, # bytes: blocks smaller than this
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) & bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))   # both, even if one fails
 
+# %% ../nbs/11_train.ipynb #2e9e905b
+_INT_MIN = dict(epochs=1, batch_size=1, log_every=1, max_steps=1, size=1, ckpt_every=0, monitor_every=0, probe_every=0, knn_every=-1, workers=0)
+_WHAT = dict(ckpt_every=' (0: only the final checkpoint)', monitor_every=' (0: off)', probe_every=' (0: off)', knn_every=' (0: only at the end, -1: never)',
+             max_steps=' (or None: all epochs)', size=" (or None: the dataset's own)")
+
+def check_settings(**kw):
+    "Range checks of training settings; each error names the setting and the value as given"
+    for k, v in kw.items():
+        if v is None and k in ('max_steps', 'size'): continue
+        if k in _INT_MIN:
+            if isinstance(v, bool) or not isinstance(v, int) or v < _INT_MIN[k]:
+                raise ValueError(f"{k} must be an int >= {_INT_MIN[k]}{_WHAT.get(k, '')}, got {v!r}")
+            continue
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if k == 'lr' and not (ok and v > 0): raise ValueError(f"lr must be a number > 0 (the base learning rate for a global batch of 256), got {v!r}")
+        if k == 'momentum' and not (ok and 0 <= v < 1): raise ValueError(f"momentum must be in [0, 1) (SGD/LARS momentum, e.g. 0.9), got {v!r}")
+        if k in ('weight_decay', 'warmup_epochs') and not (ok and v >= 0): raise ValueError(f"{k} must be a number >= 0, got {v!r}")
+
 # %% ../nbs/11_train.ipynb #bb436809
 class Trainer:
     "Train an `SSLMethod` on `SSLData` with two views made on the device; see `fit`"
@@ -312,9 +330,10 @@ class Trainer:
         self.callbacks = sorted(cbs, key=lambda c: c.order)
         self.step, self.epoch, self.batch_in_epoch, self.last_loss = 0, 0, 0, float('nan')
         self._pending, self._t0, self._ckpt_step, self.history, self.step_out, self._n_lines = {}, time.perf_counter(), None, [], None, 0
-        for k, v in dict(epochs=epochs, batch_size=batch_size, log_every=log_every).items():
-            if not (isinstance(v, int) and v >= 1): raise ValueError(f"{k} must be an int >= 1, got {v!r}")
-        if max_steps is not None and not (isinstance(max_steps, int) and max_steps >= 1): raise ValueError(f"max_steps must be an int >= 1, got {max_steps!r}")
+        self._last_line_at = None                # where the last metrics line this process wrote starts (a same-step record merges into it)
+        check_settings(epochs=epochs, batch_size=batch_size, log_every=log_every, max_steps=max_steps, lr=lr, weight_decay=weight_decay,
+                       momentum=momentum, warmup_epochs=warmup_epochs, ckpt_every=ckpt_every, monitor_every=monitor_every,
+                       probe_every=probe_every, knn_every=knn_every, workers=workers)
 
     @property
     def ckpt_path(self) -> Path: return self.out/'checkpoint.pt'
@@ -461,10 +480,16 @@ def _write_metrics(self:Trainer, force:bool=False):
     dt = time.perf_counter() - self._t0
     rec['time'] = round(dt, 3)
     rec.update(self._pending); self._pending = {}
+    merge = force and self.history and self.history[-1]['step'] == self.step and self._last_line_at is not None
+    if merge: rec = {**self.history[-1], **rec}            # e.g. the kNN of an epoch's end joins that step's line: one line per step
     if rank() == 0:
-        with open(self.metrics_path, 'a') as f: f.write(json.dumps(rec) + '\n')
-        self._n_lines += 1
-    self.history.append(rec)
+        with open(self.metrics_path, 'r+b' if merge else 'ab') as f:
+            if merge: f.seek(self._last_line_at); f.truncate()
+            self._last_line_at = f.tell()
+            f.write((json.dumps(rec) + '\n').encode())
+        self._n_lines += not merge
+    if merge: self.history[-1] = rec
+    else: self.history.append(rec)
 
 # %% ../nbs/11_train.ipynb #5811ead0
 def _rng_state() -> dict:
@@ -557,8 +582,10 @@ def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
         changed = {k: (ck['config'][k], config[k]) for k in _SHOULD_MATCH if k in config and k in ck['config'] and ck['config'][k] != config[k]}
         if changed and rank() == 0:
             what = '; '.join(f"{k}: {a!r} → {b!r}" for k, (a, b) in changed.items())
-            warnings.warn(f"resuming {str(path)!r} with changed settings ({what}): the run continues from the checkpoint, but the schedule "
-                          f"after it differs, so the result is not identical to an uninterrupted run with either setting", stacklevel=2)
+            at = f" at step {ck['step']}" if 'step' in ck else ''
+            nxt = f"step {ck['step'] + 1}" if 'step' in ck else 'the next step'
+            warnings.warn(f"resuming {str(path)!r}{at} with changed settings ({what}): the new values apply from {nxt} on, "
+                          f"so the result is not identical to an uninterrupted run with either setting", stacklevel=2)
     return ck
 
 @patch
@@ -573,6 +600,7 @@ def load_checkpoint(self:Trainer, path=None):
     except (RuntimeError, ValueError, KeyError) as e:
         raise CheckpointError(f"checkpoint {str(path or self.ckpt_path)!r} does not fit this model ({str(e)[:300]}); it was left untouched") from None
     self.step, self.epoch, self.batch_in_epoch = ck['step'], ck['epoch'], ck['batch_in_epoch']
+    self._apply_settings()                                   # lr, weight decay, momentum, schedule of *this* run, from the next step on
     self.loader.skipped = ck.get('skipped', 0) if rank() == 0 else 0
     self._n_lines = ck.get('metrics_lines', 0)
     for c in self.callbacks:
@@ -583,6 +611,16 @@ def load_checkpoint(self:Trainer, path=None):
     self._ckpt_step = self.step
     return ck
 
+@patch
+def _apply_settings(self:Trainer):
+    "Set the optimiser's learning rates, weight decay and momentum from this run's settings (a resumed state holds the old ones)"
+    lr = self.base_lr * self.batch_size * world_size() / 256
+    for g in self.opt.param_groups:
+        g['initial_lr'] = lr * g.get('lr_mult', 1.)
+        g['weight_decay'], g['momentum'] = self.weight_decay, self.momentum
+    self.sched.base_lrs = [g['initial_lr'] for g in self.opt.param_groups]
+    for g, base, fn in zip(self.opt.param_groups, self.sched.base_lrs, self.sched.lr_lambdas): g['lr'] = base * fn(self.sched.last_epoch)
+
 # %% ../nbs/11_train.ipynb #78911ffa
 @patch
 def _refusal(self:Trainer, resume:bool):
@@ -592,18 +630,40 @@ def _refusal(self:Trainer, resume:bool):
         return f"{self.ckpt_path} already exists; pass --resume (resume=True) to continue that run, or choose another --out"
     found = [n for n in ('metrics.jsonl', 'config.json') if (self.out/n).exists()]
     if found: return (f"{self.out} already holds the files of a run ({', '.join(found)}) but no checkpoint; nothing was changed. "
-                      f"Pass --resume (resume=True) to restart that run from scratch there, or choose another --out")
+                      f"Pass --resume (resume=True) to restart that run from scratch there (its files are kept, renamed to "
+                      f"{' and '.join(_aside_names(self.out, found))}), or choose another --out")
+
+def _aside_names(out:Path, names) -> list[str]:
+    "Free names for a failed run's files: `metrics.failed-1.jsonl`, `config.failed-1.json` (the first number free for all of them)"
+    k = 1
+    while any((out/f"{Path(n).stem}.failed-{k}{Path(n).suffix}").exists() for n in names): k += 1
+    return [f"{Path(n).stem}.failed-{k}{Path(n).suffix}" for n in names]
+
+def _out_error(out:Path, e:OSError) -> ValueError:
+    return ValueError(f"--out {str(out)!r}: cannot write the run there ({e.strerror or type(e).__name__}); choose a folder you can write to")
 
 @patch
 def _prepare_out(self:Trainer, resume:bool):
     # rank 0 alone decides, before anyone writes, and tells the others: a rank that looked after rank 0 had
     # written config.json would otherwise refuse a fresh run (a race seen in CI) while rank 0 went on
     refusal = None
-    if rank() == 0: self.out.mkdir(parents=True, exist_ok=True); refusal = self._refusal(resume)
+    if rank() == 0:
+        try:                                                   # an unwritable --out fails here, before any training
+            self.out.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.out): pass
+        except OSError as e: refusal = _out_error(self.out, e)
+        refusal = refusal or self._refusal(resume)
     if is_dist(): box = [refusal]; dist.broadcast_object_list(box, src=0); refusal = box[0]
+    if isinstance(refusal, Exception): raise refusal
     if refusal: raise FileExistsError(refusal)
-    if resume and self.ckpt_path.exists(): self.load_checkpoint()
-    elif resume and self.verbose and rank() == 0: print(f"no checkpoint in {self.out}: starting from scratch")
+    if resume and self.ckpt_path.exists():
+        self.load_checkpoint()
+        if self.step >= self.total_steps: return                # a finished run: nothing to write (see `fit`)
+    elif resume and rank() == 0:
+        found = [n for n in ('metrics.jsonl', 'config.json') if (self.out/n).exists()]
+        aside = _aside_names(self.out, found)
+        for n, a in zip(found, aside): os.replace(self.out/n, self.out/a)     # the failed run's record is kept
+        if self.verbose: print(f"no checkpoint in {self.out}: starting from scratch" + (f"; the earlier run's {' and '.join(found)} are kept as {' and '.join(aside)}" if found else ''))
     if rank() == 0:
         keep = self.metrics_path.read_text().splitlines()[:self._n_lines] if self.metrics_path.exists() else []
         self._n_lines = len(keep)
@@ -614,9 +674,16 @@ def _prepare_out(self:Trainer, resume:bool):
 @patch
 def fit(self:Trainer, resume:bool=False) -> dict:
     "Train to `total_steps` (resuming from `checkpoint.pt` if `resume`); returns a summary with the last metrics"
-    self._ckpt_step, self.history, self._n_lines = None, [], 0
+    self._ckpt_step, self.history, self._n_lines, self._last_line_at = None, [], 0, None
     self.setup()
     self._prepare_out(resume)
+    if resume and self._ckpt_step is not None and self.step >= self.total_steps:      # resuming a finished run changes nothing
+        if rank() == 0:                                      # said even when quiet: nothing else happens
+            print(f"{self.out}: the run is complete (step {self.step} of {self.total_steps}); nothing was changed. "
+                  f"Raise --max-steps or --epochs to train it further.", flush=True)
+        self.history = [json.loads(l) for l in self.metrics_path.read_text().splitlines() if l.strip()] if self.metrics_path.exists() else []
+        return dict(out=str(self.out), metrics=str(self.metrics_path), checkpoint=str(self.ckpt_path), step=self.step, complete=True,
+                    last={k: v for r in self.history for k, v in r.items()})
     self._t0 = time.perf_counter()
     self._cb('before_fit')
     while self.step < self.total_steps:
@@ -700,6 +767,13 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
     reg = import_methods()
     if method not in reg: raise ValueError(f"unknown method {method!r}; registered methods: {', '.join(sorted(reg))}")
     if not isinstance(dataset, SSLData) and dataset not in DATASETS: raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    given = dict(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, weight_decay=weight_decay, momentum=momentum,
+                 warmup_epochs=warmup_epochs, size=size, workers=workers, log_every=log_every, ckpt_every=ckpt_every,
+                 monitor_every=monitor_every, probe_every=probe_every, knn_every=knn_every)
+    check_settings(**{k: v for k, v in given.items() if v is not None})           # the values as given (None: a default), before anything runs
+    if dataset == 'digits' and data is not None:
+        raise ValueError(f"--data {str(data)!r}: the digits are embedded in scikit-learn and read from no folder; drop --data, or choose a "
+                         f"dataset that uses it: {', '.join(d for d in DATASETS if d != 'digits')}")
     dev = pick_device(device)
     setup_distributed(dev)
     if isinstance(hp, dict):                                                    # from Python: values as given, names checked
@@ -804,10 +878,10 @@ def _train_cli(method:str='byol', # SSL method: any registered name (see the err
                out:str=None, # run folder (default: runs/METHOD-DATASET)
                resume:bool=False, # continue from OUT/checkpoint.pt
                log_every:int=10, # steps between metric lines
-               ckpt_every:int=100, # steps between checkpoints (and one at the end)
+               ckpt_every:int=100, # steps between checkpoints, and one at the end (0: only that one)
                monitor_every:int=10, # steps between center-monitor records
                probe_every:int=50, # steps between gradient probes (0: off)
-               knn_every:int=1, # epochs between kNN evaluations (0: only at the end)
+               knn_every:int=1, # epochs between kNN evaluations (0: only at the end, -1: never)
                linear:bool=False, # a linear probe at the end
                quiet:bool=False, # no progress bar and epoch lines
               ):
