@@ -21,7 +21,7 @@ __all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS',
            'make_backbone', 'method_hparams', 'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler',
            'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'check_settings', 'Trainer',
            'NonFiniteLoss', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'small_hparams', 'pick_device',
-           'setup_distributed', 'run_training', 'train_runs']
+           'setup_distributed', 'DistTimeout', 'run_training', 'train_runs']
 
 # %% ../nbs/11_train.ipynb #67542d92
 def import_methods() -> dict:
@@ -746,12 +746,22 @@ def pick_device(device:str='auto') -> torch.device:
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-def setup_distributed(device:torch.device) -> bool:
+def setup_distributed(device:torch.device,
+                      timeout:float=600., # seconds a process waits in a collective for the others (gloo and NCCL)
+                     ) -> bool:
     "Initialise `torch.distributed` from torchrun's environment (if `WORLD_SIZE` > 1); True when distributed"
     if int(os.environ.get('WORLD_SIZE', 1)) <= 1 or is_dist(): return is_dist()
+    import datetime
     if device.type == 'cuda': torch.cuda.set_device(device)
-    dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo', timeout=datetime.timedelta(seconds=timeout))
     return True
+
+class DistTimeout(RuntimeError):
+    "The other processes did not answer within `--dist-timeout`"
+
+def _is_timeout(e:BaseException) -> bool:
+    "A collective that gave up waiting (gloo: 'Timed out waiting ... for recv'; NCCL's watchdog: '... timeout')"
+    return isinstance(e, RuntimeError) and any(w in str(e).lower() for w in ('timed out', 'timeout'))
 
 # %% ../nbs/11_train.ipynb #ed817ef3
 def _default_out(method, dataset): return Path('runs')/f'{method}-{dataset}'
@@ -762,7 +772,7 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
                  hp=None, paper_heads:bool=False, aug:str|None=None, device:str='auto', amp:bool=False, compile:bool=False,
                  channels_last:bool=False, sync_bn:bool=False, workers:int=4, seed:int=0, out=None, resume:bool=False,
                  log_every:int=10, ckpt_every:int=100, monitor_every:int=10, probe_every:int=50, knn_every:int=1,
-                 linear:bool=False, progress:bool|None=None, verbose:bool=True, callbacks=()) -> dict:
+                 linear:bool=False, progress:bool|None=None, verbose:bool=True, callbacks=(), dist_timeout:float=600.) -> dict:
     "Build data, backbone and method from names (or `dataset` as `SSLData`, `hp` as a dict), train with `Trainer.fit`; returns its summary (+ `linear` probe)"
     reg = import_methods()
     if method not in reg: raise ValueError(f"unknown method {method!r}; registered methods: {', '.join(sorted(reg))}")
@@ -771,11 +781,13 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
                  warmup_epochs=warmup_epochs, size=size, workers=workers, log_every=log_every, ckpt_every=ckpt_every,
                  monitor_every=monitor_every, probe_every=probe_every, knn_every=knn_every)
     check_settings(**{k: v for k, v in given.items() if v is not None})           # the values as given (None: a default), before anything runs
+    if isinstance(dist_timeout, bool) or not (isinstance(dist_timeout, (int, float)) and math.isfinite(dist_timeout) and dist_timeout > 0):
+        raise ValueError(f"dist_timeout must be a number of seconds > 0, got {dist_timeout!r}")
     if dataset == 'digits' and data is not None:
         raise ValueError(f"--data {str(data)!r}: the digits are embedded in scikit-learn and read from no folder; drop --data, or choose a "
                          f"dataset that uses it: {', '.join(d for d in DATASETS if d != 'digits')}")
     dev = pick_device(device)
-    setup_distributed(dev)
+    setup_distributed(dev, dist_timeout)
     if isinstance(hp, dict):                                                    # from Python: values as given, names checked
         bad = [k for k in hp if k not in method_hparams(reg[method])]
         if bad: raise ValueError(f"{method} has no hyperparameter {bad[0]!r}; valid: {', '.join(method_hparams(reg[method]))}")
@@ -800,7 +812,12 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
     t = Trainer(m, data_, out, epochs, batch_size, lr, optimizer, weight_decay, momentum, warmup_epochs, views, dev, amp,
                 channels_last, compile, sync_bn, workers, seed, max_steps, log_every, ckpt_every, monitor_every, probe_every,
                 knn_every, callbacks=callbacks, config=config, progress=progress, verbose=verbose)
-    res = t.fit(resume=resume)
+    try: res = t.fit(resume=resume)
+    except RuntimeError as e:
+        if not (is_dist() and _is_timeout(e)): raise
+        good = f"the last good checkpoint is {t.ckpt_path} (step {t._ckpt_step}); it was kept" if t._ckpt_step is not None else "no checkpoint had been written yet"
+        raise DistTimeout(f"rank {rank()}: the other process(es) did not answer within --dist-timeout {dist_timeout:g}s at step {t.step + 1} "
+                          f"(epoch {t.epoch + 1}); training stopped; {good}. A process may be stopped, hung or dead: see its log") from None
     if linear:
         ftr, ytr = extract_features(t.method, data_.knn_train, data_.mean, data_.std, dev, workers=workers)
         fte, yte = extract_features(t.method, data_.knn_test, data_.mean, data_.std, dev, workers=workers)
@@ -884,12 +901,15 @@ def _train_cli(method:str='byol', # SSL method: any registered name (see the err
                knn_every:int=1, # epochs between kNN evaluations (0: only at the end, -1: never)
                linear:bool=False, # a linear probe at the end
                quiet:bool=False, # no progress bar and epoch lines
+               dist_timeout:float=600., # seconds a process waits for the others (DDP) before it stops with an error
               ):
     "Train a self-supervised method and log the center vector, the gradient's center share and kNN accuracy"
     kw = {k: v for k, v in locals().items() if k != 'quiet'}
     try: res = run_training(**kw, progress=False if quiet else None, verbose=not quiet)
     except NonFiniteLoss as e:
         print(f"centerssl-train: {e}", file=sys.stderr); raise SystemExit(3)
+    except DistTimeout as e:                                  # the process group is broken: no shutdown_dist, which would wait again
+        print(f"centerssl-train: {e}", file=sys.stderr, flush=True); raise SystemExit(4)
     except (ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"centerssl-train: error: {e}", file=sys.stderr); raise SystemExit(2)
     if rank() == 0:

@@ -60,3 +60,50 @@ def test_swav_with_a_small_sinkhorn_epsilon_trains(tmp_path):
     p = cli('--method', 'swav', '--hp', 'epsilon=1e-4', '--max-steps', '3', '--batch-size', '64', '--knn-every', '0', '--out', tmp_path/'run')
     assert p.returncode == 0, p.stderr[-2000:]                              # before: "the loss is nan ... Lower the learning rate"
     assert all(r['loss'] == r['loss'] for r in records(tmp_path/'run'))
+
+def _children(pid):
+    "Pids whose parent is `pid` (from /proc)"
+    out = []
+    for d in Path('/proc').iterdir():
+        if d.name.isdigit():
+            try: ppid = int((d/'stat').read_text().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError): continue
+            if ppid == pid: out.append(int(d.name))
+    return out
+
+def _rank_of(pid):
+    try: env = (Path('/proc')/str(pid)/'environ').read_bytes().split(b'\0')
+    except OSError: return None
+    return next((int(e[5:]) for e in env if e.startswith(b'RANK=')), None)
+
+def test_a_stopped_rank_times_out_naming_rank_and_step(tmp_path):
+    "kill -STOP one of two workers: the other stops after --dist-timeout with the rank and step, and the last checkpoint is kept"
+    import shutil, signal, time
+    from conftest import torchrun
+    from centerssl.train import read_checkpoint
+    out = tmp_path/'run'
+    exe = shutil.which('torchrun', path=os.path.dirname(sys.executable)) or shutil.which('torchrun')
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': ''}
+    p = subprocess.Popen([exe, '--standalone', '--nproc_per_node=2', '-m', 'centerssl.train', *QUICK, '--method', 'simsiam', '--epochs', '1000',
+                          '--max-steps', '100000', '--batch-size', '32', '--log-every', '1', '--ckpt-every', '3', '--knn-every', '-1',
+                          '--dist-timeout', '5', '--out', str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    workers, stopped = {}, None
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 120 and p.poll() is None and not (out/'checkpoint.pt').exists(): time.sleep(0.2)   # training is under way
+        assert (out/'checkpoint.pt').exists(), "no checkpoint within 120 s"
+        workers = {_rank_of(c): c for c in _children(p.pid)}
+        assert set(workers) == {0, 1}, workers
+        stopped = workers[1]; os.kill(stopped, signal.SIGSTOP); t_stop = time.time()
+        while time.time() - t_stop < 90 and Path(f'/proc/{workers[0]}').exists() and (Path(f'/proc/{workers[0]}')/'stat').read_text().split()[2] != 'Z':
+            time.sleep(0.2)
+        waited = time.time() - t_stop
+    finally:
+        if stopped: os.kill(stopped, signal.SIGKILL)
+        try: stdout, stderr = p.communicate(timeout=120)
+        except subprocess.TimeoutExpired: p.kill(); stdout, stderr = p.communicate()
+    assert waited < 60, f"rank 0 still waiting {waited:.0f}s after rank 1 stopped"
+    assert "centerssl-train: rank 0: the other process(es) did not answer within --dist-timeout 5s at step" in stderr, stderr[-3000:]
+    assert "training stopped; the last good checkpoint is" in stderr and "it was kept" in stderr, stderr[-3000:]
+    ck = read_checkpoint(out/'checkpoint.pt')                              # intact, with the step the message names
+    assert f"(step {ck['step']}); it was kept" in stderr, (ck['step'], stderr[-2000:])
