@@ -103,12 +103,12 @@ def _check_values(params:dict, declared:set):
 
 def _check_fashion_files(data, required:bool):
     "True after reading every Fashion-MNIST file that will be used (a truncated one raises, naming it); False if none is installed and not `required`"
-    from centerssl.imagedata import find_fashion_mnist, read_idx
+    from centerssl.imagedata import find_fashion_mnist, read_fashion_mnist
     try: files = find_fashion_mnist(data)
     except FileNotFoundError as e:
         if required or 'were not found' not in str(e): raise
         return False
-    for k, p in files.items(): read_idx(p, 3 if k.endswith('images') else 1)
+    read_fashion_mnist(files)
     return True
 
 # %% ../nbs/15_cli.ipynb #dfe4fbbd

@@ -17,8 +17,8 @@ __all__ = ['log', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST
            'resized_crop_flip', 'grayscale', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation', 'rgb_to_hsv',
            'hsv_to_rgb', 'adjust_hue', 'gaussian_blur', 'solarize', 'ViewAugment', 'TwoViews', 'two_views',
            'TensorImages', 'SSLData', 'load_digits', 'load_torchvision', 'imagenet100_classes', 'FolderImages',
-           'load_imagenet100', 'read_idx', 'find_fashion_mnist', 'load_fashion_mnist', 'load_dataset', 'subset_data',
-           'EpochBatches', 'SSLLoader']
+           'load_imagenet100', 'read_idx', 'find_fashion_mnist', 'read_fashion_mnist', 'load_fashion_mnist',
+           'load_dataset', 'subset_data', 'EpochBatches', 'SSLLoader']
 
 # %% ../nbs/02_imagedata.ipynb #7fb121cf
 def _rand(n:int, lo:float, hi:float, device) -> torch.Tensor:
@@ -543,13 +543,17 @@ def find_fashion_mnist(root=None, # `--data DIR` (None: only the Debian package'
                             + ("" if root is not None else " (no --data was given)"))
 
 # %% ../nbs/02_imagedata.ipynb #3f868fa7
+def read_fashion_mnist(files:dict) -> dict:
+    "`{key: uint8 tensor}` of the files `find_fashion_mnist` found, each checked by `read_idx`"
+    return {k: read_idx(p, 3 if k.endswith('images') else 1) for k, p in files.items()}
+
 def load_fashion_mnist(root=None, # `--data DIR`; None: the Debian package's folder
                        download:bool=False, # torchvision download into `root` if no folder has the files
                        size:int=28, # image side (28 = native)
                       ) -> SSLData:
     "Fashion-MNIST as in-memory `uint8` `SSLData` (1×`size`×`size`, 10 classes); all four files are checked before use"
     files = find_fashion_mnist(root, download)
-    xs = {k: read_idx(p, 3 if k.endswith('images') else 1) for k, p in files.items()}
+    xs = read_fashion_mnist(files)
     for split in ('train', 'test'):
         x, y = xs[f'{split}_images'], xs[f'{split}_labels']
         if len(x) != len(y) or x.shape[1:] != (28, 28) or (len(y) and int(y.max()) > 9):

@@ -336,6 +336,8 @@ class Trainer:
                        probe_every=probe_every, knn_every=knn_every, workers=workers)
 
     @property
+    def scaled_lr(self) -> float: return self.base_lr * self.batch_size * world_size() / 256   # linear scaling with the global batch
+    @property
     def ckpt_path(self) -> Path: return self.out/'checkpoint.pt'
     @property
     def metrics_path(self) -> Path: return self.out/'metrics.jsonl'
@@ -367,8 +369,7 @@ def setup(self:Trainer):
     if self.compile: m.backbone.forward = torch.compile(m.backbone.forward)   # in place: no `_orig_mod.` prefix in the keys
     self.method = m
     self.aug = self.aug.to(self.device)
-    lr = self.base_lr * self.batch_size * W / 256
-    self.opt = make_optimizer(m, self.optimizer_name, lr, self.weight_decay, self.momentum)
+    self.opt = make_optimizer(m, self.optimizer_name, self.scaled_lr, self.weight_decay, self.momentum)
     self.warmup_steps = int(round(self.warmup_epochs * len(self.loader)))
     self.sched = make_scheduler(self.opt, self.total_steps, self.warmup_steps)
     self.model = _Step(m)
@@ -614,7 +615,7 @@ def load_checkpoint(self:Trainer, path=None):
 @patch
 def _apply_settings(self:Trainer):
     "Set the optimiser's learning rates, weight decay and momentum from this run's settings (a resumed state holds the old ones)"
-    lr = self.base_lr * self.batch_size * world_size() / 256
+    lr = self.scaled_lr
     for g in self.opt.param_groups:
         g['initial_lr'] = lr * g.get('lr_mult', 1.)
         g['weight_decay'], g['momentum'] = self.weight_decay, self.momentum
