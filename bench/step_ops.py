@@ -1,49 +1,74 @@
 """Deterministic CPU proxies for the GPU cost of a training step: aten ops and host syncs per step, against the bare step.
 
-On a GPU the step is launch-bound (issue 18: ~1,600 kernel launches and 22 host syncs per BYOL step on an H200), so two
-counts rank the methods' overheads the way GPU timings do, and they are the same on every machine:
+On a GPU the step is launch-bound (issue 18: ~1,600 kernel launches and 22 host syncs per BYOL step on an H200 before
+the step was made sync-free), so two counts rank the methods' overheads the way GPU timings do, and they are the same on
+every machine:
 
   - aten ops: every op that reaches the dispatcher (`TorchDispatchMode`) during one plain `Trainer.train_step` plus the
     trainer's `after_step` callbacks at a step where no monitor fires and no metrics line is written, against the bare
     step of `step_bench.py` (forward + backward of the already-augmented 2 x batch through a copy of the backbone, its SGD
-    step, and for EMA methods the teacher backbone's no-grad forward). Goal (issue 18): <= 1.5x.
+    step, and for EMA methods the teacher backbone's no-grad forward). Three columns: the whole step; the step without
+    the two-view augmentation (which the bare step does not do: its views are made beforehand, as a peer's data loader
+    does); and kernel ops only (without the ops that launch nothing: views, detach, empty, ...), for the whole step.
+    Goal (issue 18): <= 1.5x.
   - host syncs: the ops among them that need a value on the host (`_local_scalar_dense` from `.item()`, `float(t)`,
-    `bool(t)`; `is_nonzero`; `nonzero`; `equal`; ...). On a GPU each one waits for the queue to drain. Goal: 0 for such a
-    step, <= 1 for a step that writes a metrics line. The sites (file:line in centerssl) are listed with --sites.
+    `bool(t)`; `is_nonzero`; `nonzero`; `equal`; ...), `Tensor.tolist()`/`.numpy()` calls, and uploads of host data
+    (`lift_fresh`, from `torch.tensor(...)`). On a GPU each one waits for the queue to drain. Goal: 0 for such a step,
+    <= 1 for a step that writes a metrics line (tests/test_syncs.py asserts both for every method). The sites (file:line
+    in centerssl) are listed with --sites. Not visible on a CPU: the error-code check of `torch.linalg.svdvals` (the
+    effective rank of CenterMonitor), one wait on a GPU on the monitor's steps.
 
-Usage:
+By default the trainer runs as it does on CUDA (bf16 autocast, channels_last: the code path a GPU takes, e.g. per-view
+BatchNorm on concatenated views); `--cpu-layout` counts the CPU defaults instead. Usage:
 
     python bench/step_ops.py                      # every registered method: ResNet-18, 32 px, batch 64, small heads
     python bench/step_ops.py --methods byol --sites
-    python bench/step_ops.py --paper-heads
+    python bench/step_ops.py --paper-heads --cpu-layout
 
-The counts do not depend on timing, load or the number of threads; they are printed, not asserted (the sync count
-becomes a test once it meets its goal).
+The counts do not depend on timing, load or the number of threads; they are printed, not asserted here.
 """
-import argparse, collections, sys, tempfile, traceback
+import argparse, collections, sys, tempfile, traceback, weakref
 from pathlib import Path
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from step_bench import make_trainer, bare_side     # bench/step_bench.py (the script's folder is on sys.path)
 
 SYNC_OPS = {'_local_scalar_dense', 'is_nonzero', 'nonzero', 'equal', 'allclose', 'masked_select', 'unique', '_unique2',
-            'repeat_interleave', 'item'}
+            'repeat_interleave', 'item', 'lift_fresh'}
+NO_KERNEL = {'view', '_unsafe_view', 'detach', 'slice', 't', 'expand', 'as_strided', 'select', 'alias', 'unsqueeze', 'squeeze',
+             'permute', 'transpose', 'split', 'split_with_sizes', 'unbind', '_reshape_alias', 'empty', 'empty_strided', 'diagonal',
+             '_record_function_enter_new', '_record_function_exit', 'lift_fresh', 'unfold', 'expand_as', 'view_as'}
 OPS_GOAL, SYNC_GOAL = 1.5, 0
 
 class Count(TorchDispatchMode):
     "Count the aten ops dispatched inside the mode; for host syncs, also where in centerssl they were called"
     def __init__(self, sites:bool=False):
         super().__init__()
-        self.ops, self.syncs, self.where, self.sites = 0, 0, collections.Counter(), sites
+        self.ops, self.kernels, self.syncs, self.where, self.sites, self.host = 0, 0, 0, collections.Counter(), sites, {}
+    def _sync(self, name):
+        self.syncs += 1
+        if self.sites:
+            fr = [f for f in traceback.extract_stack()[:-2] if '/centerssl/' in f.filename.replace('\\', '/')]
+            self.where[f"{Path(fr[-1].filename).name}:{fr[-1].lineno} ({name})" if fr else f"outside centerssl ({name})"] += 1
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops += 1
         name = func._overloadpacket.__name__
+        self.kernels += name not in NO_KERNEL
         if name in SYNC_OPS and not (name == 'repeat_interleave' and (kwargs or {}).get('output_size') is not None):   # sized: no sync
-            self.syncs += 1
-            if self.sites:
-                fr = [f for f in traceback.extract_stack()[:-1] if '/centerssl/' in f.filename.replace('\\', '/')]
-                self.where[f"{Path(fr[-1].filename).name}:{fr[-1].lineno} ({name})" if fr else f"outside centerssl ({name})"] += 1
-        return func(*args, **(kwargs or {}))
+            self._sync(name)
+        out = func(*args, **(kwargs or {}))
+        if name == 'randperm' and (kwargs or {}).get('device') in (None, torch.device('cpu')): self.host[id(out)] = weakref.ref(out)   # host-born:
+        return out                                                   # reading it is no device read on a GPU either
+    def _host_born(self, t):
+        r = self.host.get(id(t))
+        return r is not None and r() is t
+    def __enter__(self):             # host reads that are no dispatcher op on a CPU tensor
+        self._old = {k: getattr(torch.Tensor, k) for k in ('tolist', 'numpy')}
+        for k, f in self._old.items(): setattr(torch.Tensor, k, lambda t, *a, _f=f, _k=k, **kw: (self._host_born(t) or self._sync(_k)) and None or _f(t, *a, **kw))
+        return super().__enter__()
+    def __exit__(self, *exc):
+        for k, f in self._old.items(): setattr(torch.Tensor, k, f)
+        return super().__exit__(*exc)
 
 def counts(name, args):
     with tempfile.TemporaryDirectory() as out:
@@ -57,10 +82,13 @@ def counts(name, args):
         bare_fb, bare_opt, _, ema = bare_side(t, x)
         step(); bare_fb(); bare_opt()                      # warm: lazily created state (optimiser buffers, caches)
         with Count(args.sites) as c: step()
+        with Count() as g:
+            with torch.no_grad(): t.aug(x)
         with Count() as b: bare_fb(); bare_opt()
         t.step = plain; t.train_step(x, y); t.step += 1
         with Count(args.sites) as w: t._cb('after_step'); t._write_metrics(force=True)   # what writing a metrics line adds
         return dict(method=name, ema=ema, ops=c.ops, bare=b.ops, ratio=c.ops / b.ops, syncs=c.syncs, where=c.where,
+                    noaug=(c.ops - g.ops) / b.ops, kern=c.kernels / b.kernels, aug=g.ops,
                     line_syncs=w.syncs, line_where=w.where)
 
 def main():
@@ -71,25 +99,31 @@ def main():
     ap.add_argument('--cifar-stem', action='store_true', help='the 3x3 stem make_backbone uses at 32 px')
     ap.add_argument('--paper-heads', action='store_true', help="the methods' paper-size heads instead of SMALL_HPARAMS")
     ap.add_argument('--sites', action='store_true', help='list where in centerssl each host sync is called')
+    ap.add_argument('--cpu-layout', action='store_true', help='the CPU defaults (fp32, contiguous) instead of the CUDA path (bf16 autocast, channels_last)')
     a = ap.parse_args()
-    a.default_malloc = False                               # make_trainer's options shared with step_bench.py
+    a.default_malloc, a.device = False, 'cpu'              # make_trainer's options shared with step_bench.py
+    a.amp = a.channels_last = not a.cpu_layout
     from centerssl.train import import_methods
     reg = import_methods()
     names = a.methods or sorted(reg)
     bad = [n for n in names if n not in reg]
     if bad: sys.exit(f"unknown method(s) {bad}; registered: {sorted(reg)}")
     print(f"ResNet-18 ({'CIFAR' if a.cifar_stem else 'ImageNet'} stem), {a.size}x{a.size}, batch {a.batch_size} x 2 views, "
-          f"{'paper' if a.paper_heads else 'small'} heads, CPU; one plain step (no monitor fires, no metrics line) against the bare step")
-    hdr = f"{'method':<8} {'EMA':>3} {'aten ops':>9} {'bare ops':>9} {'ratio':>6} {'syncs':>6} {'+line':>6}   goals: ratio <= {OPS_GOAL}, syncs {SYNC_GOAL}, a metrics line <= 1"
+          f"{'paper' if a.paper_heads else 'small'} heads, CPU, {'fp32 contiguous (--cpu-layout)' if a.cpu_layout else 'bf16 autocast + channels_last (the CUDA path)'}; "
+          f"one plain step (no monitor fires, no metrics line) against the bare step")
+    hdr = (f"{'method':<8} {'EMA':>3} {'aten ops':>9} {'bare ops':>9} {'ratio':>6} {'no aug':>7} {'kernels':>8} {'syncs':>6} {'+line':>6}"
+           f"   goals: ratio <= {OPS_GOAL}, syncs {SYNC_GOAL}, a metrics line <= 1")
     print(hdr); print('-' * len(hdr))
     rows = []
     for n in names:
         r = counts(n, a); rows.append(r)
-        print(f"{n:<8} {'yes' if r['ema'] else 'no':>3} {r['ops']:9d} {r['bare']:9d} {r['ratio']:6.2f} {r['syncs']:6d} {r['line_syncs']:6d}", flush=True)
+        print(f"{n:<8} {'yes' if r['ema'] else 'no':>3} {r['ops']:9d} {r['bare']:9d} {r['ratio']:6.2f} {r['noaug']:7.2f} {r['kern']:8.2f} "
+              f"{r['syncs']:6d} {r['line_syncs']:6d}", flush=True)
         if a.sites:
             for where, k in r['where'].most_common(): print(f"           step: {k} x {where}")
             for where, k in r['line_where'].most_common(): print(f"           metrics line: {k} x {where}")
-    print("(+line: host syncs of the after_step callbacks and the metrics line of a step that writes one, on top of the step's own)")
+    print(f"(ratio: all aten ops of the step / the bare step's; no aug: the same without the two-view augmentation ({rows[0]['aug']} ops); "
+          f"kernels: ops that launch a kernel only;\n +line: host syncs of the after_step callbacks and the metrics line of a step that writes one, on top of the step's own)")
     ok_ops = all(r['ratio'] <= OPS_GOAL for r in rows); ok_sync = all(r['syncs'] <= SYNC_GOAL for r in rows)
     print(f"{'PASS' if ok_ops else 'MISS'}: aten ops <= {OPS_GOAL}x bare for every method (worst: {max(rows, key=lambda r: r['ratio'])['method']} "
           f"{max(r['ratio'] for r in rows):.2f}x); {'PASS' if ok_sync else 'MISS'}: {SYNC_GOAL} host syncs per plain step "

@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #cb0a738c
 from __future__ import annotations
-import math, time
+import contextlib, math, time
 import torch, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['all_finite', 'check_z', 'is_dist', 'world_size', 'rank', 'shutdown_dist', 'all_gather_grad', 'all_reduce_grad',
-           'unit_rows', 'center_vector', 'residuals', 'effective_rank', 'collapse_stats', 'CenterTracker',
-           'invariance_loss', 'grad_decomposition', 'toy_collapse_demo']
+__all__ = ['all_finite', 'no_host_checks', 'check_z', 'is_dist', 'world_size', 'rank', 'shutdown_dist', 'all_gather_grad',
+           'all_reduce_grad', 'unit_rows', 'center_vector', 'residuals', 'effective_rank', 'collapse_stats',
+           'CenterTracker', 'invariance_loss', 'grad_decomposition', 'toy_collapse_demo']
 
 # %% ../nbs/00_core.ipynb #5241d41b
 def all_finite(t:torch.Tensor) -> bool:
@@ -20,17 +20,26 @@ def all_finite(t:torch.Tensor) -> bool:
     s = t.sum(dtype=torch.float32) if t.dtype in (torch.float16, torch.bfloat16) else t.sum()   # halves: no overflow at 65504
     return bool(torch.isfinite(s)) or bool(torch.isfinite(t).all())    # a sum of large finite values may overflow: then look
 
+_HOST_CHECKS = [True]   # False inside `no_host_checks()`
+
+@contextlib.contextmanager
+def no_host_checks():
+    "Within this context the input checks skip the tests that read a value on the host (NaN/inf): shapes and dtypes are still checked"
+    old, _HOST_CHECKS[0] = _HOST_CHECKS[0], False
+    try: yield
+    finally: _HOST_CHECKS[0] = old
+
 def check_z(z, # representations, shape `(N, D)`
             name:str='z', # the argument's name, for the message
             min_n:int=1, # the least batch size that makes sense for the caller
            ):
-    "Raise a `ValueError` naming the problem unless `z` is a finite, non-empty, floating `N×D` tensor"
+    "Raise a `ValueError` naming the problem unless `z` is a finite (outside `no_host_checks`), non-empty, floating `N×D` tensor"
     if not isinstance(z, torch.Tensor): raise ValueError(f"{name} must be a torch.Tensor of shape (N, D), got {type(z).__name__}")
     if z.ndim != 2: raise ValueError(f"{name} must be 2-D (N, D), got shape {tuple(z.shape)}")
     if not z.is_floating_point(): raise ValueError(f"{name} must have a floating dtype (e.g. torch.float32), got {z.dtype}")
     if z.shape[0] < min_n or z.shape[1] == 0:
         raise ValueError(f"{name} needs at least {min_n} row(s) and 1 column, got shape {tuple(z.shape)}")
-    if not all_finite(z): raise ValueError(f"{name} contains NaN or inf ({(~torch.isfinite(z)).sum().item()} entries)")
+    if _HOST_CHECKS[0] and not all_finite(z): raise ValueError(f"{name} contains NaN or inf ({(~torch.isfinite(z)).sum().item()} entries)")
     return z
 
 # %% ../nbs/00_core.ipynb #489e11a4
@@ -130,28 +139,32 @@ def residuals(z:torch.Tensor, # representations `(N, D)`; normalised here unless
 def effective_rank(z:torch.Tensor, # representations `(N, D)`; normalised here
                    center:bool=False, # subtract the batch's center vector first (residual spread only)
                    eps:float=1e-7, # added to the singular-value distribution, as RankMe does
-                  ) -> float:
+                   as_tensor:bool=False, # return a 0-d tensor on `z`'s device (no host sync) instead of a float
+                  ) -> float|torch.Tensor:
     "RankMe effective rank: exp of the entropy of the normalised singular values of normalised `z`"
     check_z(z)
     z = unit_rows(z.detach().double())
     if center: z = z - z.mean(0)
     sv = torch.linalg.svdvals(z)
-    if sv.sum() <= 0: return 0.
-    p = sv / sv.sum() + eps
-    return float(torch.exp(-(p * p.log()).sum()))
+    tot = sv.sum()
+    p = sv / tot.clamp_min(torch.finfo(sv.dtype).tiny) + eps
+    r = torch.where(tot > 0, torch.exp(-(p * p.log()).sum()), torch.zeros_like(tot))   # all-zero z: rank 0
+    return r if as_tensor else float(r)
 
 # %% ../nbs/00_core.ipynb #e23d1378
 @torch.no_grad()
 def collapse_stats(z:torch.Tensor, # representations `(N, D)`; normalised here
                    sync:bool=True, # compute over the global batch under `torch.distributed`
+                   as_tensors:bool=False, # values as 0-d tensors on `z`'s device (no host sync), not floats
                   ) -> dict:
     "Center norm, mean residual norm, `z_std` and effective rank of a batch of representations"
     check_z(z)
     z = unit_rows(z.detach().float())
     if sync and is_dist(): z = all_gather_grad(z)
     s = z.mean(0)
-    return dict(center_norm=s.norm().item(), residual_norm=(z - s).norm(dim=1).mean().item(),
-                z_std=z.std(0).mean().item() if len(z) > 1 else 0., effective_rank=effective_rank(z))
+    st = dict(center_norm=s.norm(), residual_norm=(z - s).norm(dim=1).mean(),
+              z_std=z.std(0).mean() if len(z) > 1 else z.new_zeros(()), effective_rank=effective_rank(z, as_tensor=True))
+    return st if as_tensors else {k: v.item() for k, v in st.items()}
 
 # %% ../nbs/00_core.ipynb #2eb63cb8
 class CenterTracker:
@@ -179,7 +192,7 @@ def update(self:CenterTracker, z:torch.Tensor) -> torch.Tensor:
     "Feed a batch of representations `z` `(N, D)`; returns the current estimate of $s$"
     check_z(z)
     z = unit_rows(z.detach().float())
-    tot, n = z.sum(0), torch.tensor(float(len(z)), device=z.device)
+    tot, n = z.sum(0), torch.full((), float(len(z)), device=z.device)
     if self.sync and is_dist(): dist.all_reduce(tot); dist.all_reduce(n)
     s_hat = tot / n
     held = self.value if self.value is not None else self._sum
@@ -222,6 +235,7 @@ def invariance_loss(p:torch.Tensor, # representations of one view `(N, D)` (pred
 def grad_decomposition(loss_fn, # callable `z -> scalar loss`
                        z:torch.Tensor, # representations `(N, D)` the loss is differentiated at
                        s:torch.Tensor|None=None, # center vector to project on; the batch center of `z` when `None`
+                       as_tensors:bool=False, # the two shares as 0-d tensors (no host sync), not floats
                       ) -> dict:
     "Split per-sample gradients $g_i = N\\,\\partial L/\\partial z_i$ into the common (center) and residual terms of eq. 4"
     check_z(z)
@@ -233,8 +247,9 @@ def grad_decomposition(loss_fn, # callable `z -> scalar loss`
     u = F.normalize(s, dim=0)
     along = (g @ u)[:, None] * u
     energy = (g**2).sum(1).mean()
+    shares = dict(center_share=common.norm()**2 / energy, along_s_share=(along**2).sum(1).mean() / energy)
     return dict(grad=g, common=common, residual=g - common, along_s=along,
-                center_share=(common.norm()**2 / energy).item(), along_s_share=((along**2).sum(1).mean() / energy).item())
+                **(shares if as_tensors else {k: v.item() for k, v in shares.items()}))
 
 # %% ../nbs/00_core.ipynb #591a080a
 def toy_collapse_demo(penalty:float=0., # weight of the $\\|s\\|^2$ penalty added to the invariance loss

@@ -136,7 +136,7 @@ def adjust_hue(x, f):
     not_r, not_g = (v - r).sign_(), (v - g).sign_()                     # 0 where that channel is the max, else 1
     h6d = (g - b).lerp_((b - r).add_(d, alpha=2).lerp_((r - g).add_(d, alpha=4), not_g), not_r)   # 6h·d
     h6 = h6d.div_(d.clamp_min(1e-12)).add_(6 * _per(f).to(x.dtype))     # d = 0 (gray): h = 0 either way
-    q = h6 + torch.tensor([5., 3., 1.], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    q = h6 + torch.arange(5., 0., -2., device=x.device, dtype=x.dtype).view(1, 3, 1, 1)   # k = 5, 3, 1 (made on the device: no upload)
     q.sub_((q / 6).floor_().mul_(6))                                    # q_k mod 6
     return torch.addcmul(v, d, torch.minimum(q, 4 - q).clamp_(0, 1), value=-1).clamp_(0, 1)
 
@@ -213,7 +213,7 @@ def jitter_colour(self:ViewAugment, x:torch.Tensor) -> torch.Tensor:
     if cj > 0: ops.append((_contrast_, _rand(B, max(0., 1 - cj), 1 + cj, dev), 1.))
     if sj > 0 and x.shape[1] == 3: ops.append((_saturation_, _rand(B, max(0., 1 - sj), 1 + sj, dev), 1.))
     if hj > 0 and x.shape[1] == 3: ops.append((adjust_hue, _rand(B, -hj, hj, dev), 0.))
-    for i in torch.randperm(len(ops)).tolist():
+    for i in torch.randperm(len(ops)).tolist():           # made on the host (torch's CPU generator): no device read
         fn, f, ident = ops[i]
         f = torch.where(on, f, torch.full_like(f, ident))
         x = x.lerp_(fn(x, f), _per(on).to(x.dtype)) if fn is adjust_hue else fn(x, f)   # hue(0) is not exactly x: keep x where off

@@ -66,7 +66,7 @@ class InfoNCELoss(nn.Module):
         logits = torch.cat([z1, z2]) @ torch.cat([g1, g2]).T / self.temperature   # sim/τ of eq. 9, (2n, 2m)
         i = torch.arange(n, device=z1.device) + rank()*n                 # global index of this rank's images
         own, pos = torch.cat([i, i + m]), torch.cat([i + m, i])          # the anchor itself, its positive
-        logits = logits.masked_fill(F.one_hot(own, 2*m).bool(), float('-inf'))
+        logits = logits.masked_fill(own[:, None] == torch.arange(2*m, device=z1.device), float('-inf'))   # (no one_hot: it syncs)
         if self.reduction == 'none': return F.cross_entropy(logits, pos, reduction='none')   # eq. 10, this rank's anchors
         return all_reduce_grad(F.cross_entropy(logits, pos, reduction='sum')) / (2*m)        # eq. 10, mean over all 2m anchors
 
@@ -126,4 +126,4 @@ class SimCLR(SSLMethod):
         z1, z2 = self.projector(self.backbone(torch.cat([x1, x2]))).chunk(2)   # one batch of 2N, as SimCLR
         loss = self.loss_fn(z1, z2)
         z = torch.cat([z1, z2]).detach()
-        return dict(loss=loss, z=z, center_norm=center_vector(z).norm().item())
+        return dict(loss=loss, z=z, **(dict(center_norm=center_vector(z).norm()) if self.diagnostics else {}))

@@ -11,8 +11,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['method_registry', 'MLP', 'projector', 'predictor', 'GlobalBatchNorm', 'convert_global_bn', 'interleave',
-           'deinterleave', 'per_view_bn', 'resnet', 'mlp_backbone', 'EMATeacher', 'register_method', 'SSLMethod',
-           'grad_norms']
+           'deinterleave', 'merge_views', 'split_views', 'per_view_bn', 'resnet', 'mlp_backbone', 'EMATeacher',
+           'register_method', 'SSLMethod', 'grad_norms']
 
 # %% ../nbs/03_models.ipynb #d0cc8afa
 def MLP(in_dim:int, # input features
@@ -53,7 +53,7 @@ def predictor(dim:int=2048, # representation size $D$ (input = output)
     return MLP(dim, hidden_dim, dim, n_layers, bn=True, last_bn=False)
 
 # %% ../nbs/03_models.ipynb #da83984f
-from .core import is_dist, world_size, all_reduce_grad, all_finite
+from .core import is_dist, world_size, all_reduce_grad, all_finite, _HOST_CHECKS
 
 class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
     "BatchNorm whose batch statistics are taken over all ranks, differentiably (any input `(N, C, ...)`)"
@@ -101,6 +101,16 @@ def deinterleave(x:torch.Tensor, k:int=2) -> tuple[torch.Tensor, ...]:
     "The `k` views of an interleaved batch, as strided views `x[j::k]` (no copy)"
     return tuple(x[j::k] for j in range(k))
 
+def merge_views(*views:torch.Tensor) -> tuple[torch.Tensor, bool]:
+    "The views as one batch for `per_view_bn`, and whether it is interleaved: channels_last images are concatenated (cuDNN's fast path), others interleaved"
+    v = views[0]
+    cl = v.ndim == 4 and not v.is_contiguous() and v.is_contiguous(memory_format=torch.channels_last)
+    return (torch.cat(views), False) if cl else (interleave(*views), True)
+
+def split_views(x:torch.Tensor, interleaved:bool, k:int=2) -> tuple[torch.Tensor, ...]:
+    "The `k` views of a batch made by `merge_views` (no copy)"
+    return deinterleave(x, k) if interleaved else x.chunk(k)
+
 _STATS_DEVICES = {'cpu'}   # where the statistics come from `native_batch_norm` (elsewhere: `F.batch_norm`, cuDNN)
 
 def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.Tensor:
@@ -120,6 +130,16 @@ def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.
         pending[bn] = ('copies', rm, rv)
     return out(y)
 
+_CONSTS = {}
+def _const(values:tuple, dtype, device, reps:tuple|None=None) -> torch.Tensor:
+    "The vector `values` (value `i` repeated `reps[i]` times) made once per device: a tensor from host values is an upload on a GPU"
+    key = (values, reps, dtype, str(device))
+    if key not in _CONSTS:
+        if len(_CONSTS) > 256: _CONSTS.clear()
+        t = torch.tensor(values, dtype=dtype)
+        _CONSTS[key] = (t if reps is None else t.repeat_interleave(torch.tensor(reps))).to(device)
+    return _CONSTS[key]
+
 def _fold_running_stats(pending:dict, k:int):
     "Update each pending layer's running statistics as its `k` views one after the other would, in a few calls for all layers"
     groups = {}
@@ -129,10 +149,9 @@ def _fold_running_stats(pending:dict, k:int):
             bns, recs = [bn for bn, _ in items], [r for _, r in items]   # all layers at once: their buffers side by side (ΣC)
             sizes, dev = [bn.num_features for bn in bns], bns[0].running_mean.device
             per_view = lambda ts: torch.cat([t.view(k, -1) for t in ts], 1).to(dt)   # (k, ΣC): row j = view j of every layer
-            c = torch.tensor([(1 - m) ** (k - 1 - j) * (m if kind == 'stats' else 1) for j in range(k)], dtype=dt, device=dev)
+            c = _const(tuple((1 - m) ** (k - 1 - j) * (m if kind == 'stats' else 1) for j in range(k)), dt, dev)
             if kind == 'stats':                              # the kernel's μ_j and 1/sqrt(var_j + eps) over n values
-                reps = torch.tensor(sizes, device=dev)         # per-layer constants spread over the layer's columns
-                col = lambda v: torch.tensor(v, dtype=dt, device=dev).repeat_interleave(reps, output_size=sum(sizes))
+                col = lambda v: _const(tuple(v), dt, dev, tuple(sizes))   # per-layer constants spread over the layer's columns
                 dm = c @ per_view([r[1] for r in recs])
                 dv = c @ per_view([r[2] for r in recs]).pow_(-2).sub_(col([bn.eps for bn in bns])).mul_(col([r[3] / (r[3] - 1) for r in recs]))
             else:                                            # updated copies r_j = (1-m) r + m μ_j: m μ_j = r_j - (1-m) r
@@ -217,10 +236,12 @@ class EMATeacher(nn.Module):
         self.module = copy.deepcopy(student)
         for p in self.module.parameters(): p.requires_grad_(False)
         object.__setattr__(self, 'student', student)  # a plain reference, not a submodule: not saved or optimised twice
-        self.register_buffer('_momentum', torch.tensor(self.base_momentum, dtype=torch.float64))
+        self.register_buffer('_momentum', torch.tensor(self.base_momentum, dtype=torch.float64))   # saved with the state
+        self._m = self.base_momentum                                   # its host copy: reading it needs no device sync
+        self.register_load_state_dict_post_hook(lambda mod, keys: setattr(mod, '_m', float(mod._momentum)))
 
     @property
-    def momentum(self) -> float: return float(self._momentum)
+    def momentum(self) -> float: return self._m
 
     def forward(self, *args, **kwargs):
         "The teacher's output, without gradients"
@@ -240,7 +261,7 @@ def schedule(self:EMATeacher, step:int, total_steps:int) -> float:
 def update(self:EMATeacher, step:int, total_steps:int) -> float:
     "Move the teacher towards its student with the momentum of `step`; returns that momentum"
     m = self.schedule(step, total_steps)
-    self._momentum.fill_(m)
+    self._momentum.fill_(m); self._m = m
     ts, ss = list(self.module.parameters()), list(self.student.parameters())   # (no_grad: the student is only read)
     if ts: torch._foreach_lerp_(ts, ss, 1 - m)           # one fused call over all parameters (as torch's optimisers)
     fb, other = [], []                                    # buffers: running statistics follow like the weights, counters are copied
@@ -266,6 +287,7 @@ def register_method(cls:type) -> type:
 class SSLMethod(nn.Module):
     "Base class of the paper's methods: a backbone plus heads, a loss, and the hooks the trainer calls"
     name: str = ''
+    diagnostics: bool = True   # return the diagnostics; the trainer turns them off on steps whose metrics no line shows
     def __init__(self,
                  backbone:nn.Module, # feature extractor, e.g. from `resnet` or `mlp_backbone`
                  feat_dim:int, # size of the backbone's output features
@@ -287,7 +309,7 @@ class SSLMethod(nn.Module):
 # %% ../nbs/03_models.ipynb #19d47822
 @patch
 def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tensor]:
-    "The two views `x1, x2` of `batch`, checked: same shape, floating, finite, at least `min_n` samples"
+    "The two views `x1, x2` of `batch`, checked: same shape, floating, finite (outside `no_host_checks`), at least `min_n` samples"
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
         raise ValueError(f"batch must be a tuple/list (x1, x2, ...) of two views, got {type(batch).__name__}"
                          + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ''))
@@ -297,7 +319,7 @@ def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tenso
     if x1.shape != x2.shape: raise ValueError(f"the two views must have the same shape, got x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)}")
     if x1.ndim < 2 or len(x1) < min_n: raise ValueError(f"{self.name or type(self).__name__} needs views of shape (N, ...) with N >= {min_n}, got {tuple(x1.shape)}")
     for k, x in (('x1', x1), ('x2', x2)):
-        if not all_finite(x): raise ValueError(f"{k} contains NaN or inf")
+        if _HOST_CHECKS[0] and not all_finite(x): raise ValueError(f"{k} contains NaN or inf")
     return x1, x2
 
 @patch
@@ -331,11 +353,7 @@ def grad_norms(grads:list) -> torch.Tensor:
     if c is not None and c[1] == key and all(r() is g for r, g in zip(c[0], grads)): return c[2]
     if not grads: return torch.zeros(0)
     dev = grads[0].device
-    if dev.type == 'cpu' and all(g.dtype == torch.float32 and g.is_contiguous() and g.device == dev for g in grads):   # a BLAS dot each
-        norms = torch.stack([torch.dot(f, f) for f in (g.view(-1) for g in grads)]).sqrt_()      # (2.3 vs 3.4 ms after a ResNet-18 backward)
-    else:   # elsewhere (a GPU: one fused launch, not one per tensor), other dtypes and layouts
-        ns = torch._foreach_norm(grads)
-        norms = torch.stack([n.to(dev, torch.float32) for n in ns] if any(n.dtype != torch.float32 or n.device != dev for n in ns) else ns)
+    ns = torch._foreach_norm(grads)                       # one fused call (a few launches on a GPU), not one per tensor
+    norms = torch.stack([n.to(dev, torch.float32) for n in ns] if any(n.dtype != torch.float32 or n.device != dev for n in ns) else ns)
     _last_norms['last'] = ([weakref.ref(g) for g in grads], key, norms)
     return norms
-

@@ -11,7 +11,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
-from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank, shutdown_dist
+from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank, shutdown_dist, no_host_checks
 from .imagedata import SSLData, SSLLoader, TwoViews, two_views, load_dataset, DATASETS
 from .eval import knn_eval, extract_features, linear_probe
 from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn, grad_norms
@@ -112,9 +112,13 @@ class LARS(torch.optim.Optimizer):
         if not eta > 0: raise ValueError(f"eta must be > 0 (trust coefficient, e.g. 0.02), got {eta!r}")
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eta=eta, exclude_1d=exclude_1d))
 
+    _step_supports_amp_scaling = True   # honours `found_inf` (set by the trainer, as torch.amp.GradScaler does): 1 = change nothing
+
     @torch.no_grad()
     def step(self, closure=None):
         loss = closure() if closure is not None else None
+        skip = getattr(self, 'found_inf', None)
+        skip = None if skip is None else skip.reshape(()) > 0
         for g in self.param_groups:
             for p in g['params']:
                 if p.grad is None: continue
@@ -124,9 +128,11 @@ class LARS(torch.optim.Optimizer):
                     pn, dn = p.norm(), d.norm()
                     d = d * torch.where((pn > 0) & (dn > 0), g['eta'] * pn / dn, torch.ones_like(pn))
                 st = self.state[p]
-                if 'momentum_buffer' not in st: st['momentum_buffer'] = d.clone()
-                else: st['momentum_buffer'].mul_(g['momentum']).add_(d)
-                p.add_(st['momentum_buffer'], alpha=-g['lr'])
+                buf = st.setdefault('momentum_buffer', torch.zeros_like(p))   # 0·m + d = d: the first step as SGD's
+                if skip is None: buf.mul_(g['momentum']).add_(d); p.add_(buf, alpha=-g['lr'])
+                else:                                  # on the device, no host read: a skipped step leaves buffer and weight as they are
+                    buf.copy_(torch.where(skip, buf, buf * g['momentum'] + d))
+                    p.copy_(torch.where(skip, p, p - g['lr'] * buf))
         return loss
 
 # %% ../nbs/11_train.ipynb #9f1fe8e0
@@ -174,6 +180,7 @@ class Callback:
     def after_epoch(self, t): pass
     def after_fit(self, t): pass
     def wrap_iter(self, t, it): return it
+    def logs_at(self, step:int) -> bool: return False   # True if `after_step` logs a value when the trainer reaches `step`
     def state_dict(self): return {}
     def load_state_dict(self, sd): pass
     @property
@@ -184,12 +191,14 @@ class CenterMonitor(Callback):
     "Log `collapse_stats` of `z` (prefixed `z_`) and an EMA center norm every `every` steps"
     def __init__(self, every:int=10, momentum:float=0.9):
         self.every, self.tracker = every, CenterTracker('ema', momentum)
+    def logs_at(self, step): return self.every > 0 and step % self.every == 0
     def after_step(self, t):
-        if self.every <= 0 or t.step % self.every: return
+        if not self.logs_at(t.step): return
         z = t.step_out['z']
-        st = collapse_stats(z)
-        self.tracker.update(z)
-        t.log(**{f'z_{k}' if not k.startswith('z_') else k: v for k, v in st.items()}, z_center_norm_ema=self.tracker.value.norm().item())
+        with no_host_checks():                                           # a NaN z shows in the line's values, not as a wait here
+            st = collapse_stats(z, as_tensors=True)                      # tensors: the metrics line fetches them with the rest
+            self.tracker.update(z)
+        t.log(**{f'z_{k}' if not k.startswith('z_') else k: v for k, v in st.items()}, z_center_norm_ema=self.tracker.value.norm())
     def state_dict(self):
         sd = self.tracker.state_dict()
         return {k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in sd.items()}
@@ -213,8 +222,9 @@ class GradProbe(Callback):
         if isinstance(o, torch.Tensor) and o.requires_grad:
             k = len(self.zs); self.zs.append(o.detach()); self.gs.append(None)
             o.register_hook(lambda g, k=k: self.gs.__setitem__(k, g.detach()))
+    def logs_at(self, step): return self.mod is not None and self.every > 0 and step % self.every == 0
     def before_step(self, t):
-        if self.mod is None or self.every <= 0 or (t.step + 1) % self.every: return
+        if not self.logs_at(t.step + 1): return
         self.zs, self.gs = [], []
         self.hook = self.mod.register_forward_hook(self._fwd)
     def after_backward(self, t):
@@ -225,7 +235,7 @@ class GradProbe(Callback):
         if not pairs: return
         z, g = torch.cat([p[0] for p in pairs]).float(), torch.cat([p[1] for p in pairs]).float()
         with torch.no_grad(): z, g = all_gather_grad(z), all_gather_grad(g)
-        d = grad_decomposition(lambda zz: (zz * g).sum(), z)
+        with no_host_checks(): d = grad_decomposition(lambda zz: (zz * g).sum(), z, as_tensors=True)
         t.log(grad_center_share=d['center_share'], grad_along_s_share=d['along_s_share'])
 
 # %% ../nbs/11_train.ipynb #eeb4fd41
@@ -245,8 +255,8 @@ class Progress(Callback):
         from fastprogress.fastprogress import progress_bar
         self.bar = progress_bar(it, total=max(len(t.loader) - t.batch_in_epoch, 0), leave=False)
         return self.bar
-    def after_step(self, t):
-        if self.bar is not None: self.bar.comment = f"epoch {t.epoch + 1}/{t.epochs}  loss {t.last_loss:.4f}"
+    def after_step(self, t):   # the loss of the last metrics line: reading this step's would wait for the device
+        if self.bar is not None and t.history and 'loss' in t.history[-1]: self.bar.comment = f"epoch {t.epoch + 1}/{t.epochs}  loss {t.history[-1]['loss']:.4f}"
 
 class KNNEval(Callback):
     "Weighted kNN accuracy (k = 20, 200) on held-out data every `every` epochs and at the end of training (`every` < 0: not then)"
@@ -370,6 +380,10 @@ def setup(self:Trainer):
     self.method = m
     self.aug = self.aug.to(self.device)
     self.opt = make_optimizer(m, self.optimizer_name, self.scaled_lr, self.weight_decay, self.momentum)
+    for g in self.opt.param_groups:        # momentum buffers exist from the start (0·m + g = g: torch's first step exactly), so
+        for p in g['params'] if g.get('momentum') else []:    # a first step skipped on the device leaves no uninitialised buffer
+            self.opt.state[p].setdefault('momentum_buffer', torch.zeros_like(p, memory_format=torch.preserve_format))
+    self._nbad, self._good, self._checked_at = torch.zeros((), device=self.device), torch.zeros((), device=self.device), self.step
     self.warmup_steps = int(round(self.warmup_epochs * len(self.loader)))
     self.sched = make_scheduler(self.opt, self.total_steps, self.warmup_steps)
     self.model = _Step(m)
@@ -414,39 +428,74 @@ def _check_finite(self:Trainer, named, what:str, step:int,
 
 @patch
 def _check_state(self:Trainer):
-    "Everything a checkpoint would hold must be finite: weights, buffers, optimiser and callback states"
+    "Everything a checkpoint would hold must be finite: weights, buffers, optimiser and callback states (and no step since the last check was skipped)"
+    self._fetch({})
     named = [*_named_tensors(self.method.state_dict(), 'model'), *_named_tensors(self.opt.state_dict()['state'], 'optimizer'),
              *_named_tensors({c.name: c.state_dict() for c in self.callbacks}, 'callbacks')]
     self._check_finite(named, "non-finite model state after the step, so it was not saved", self.step)
 
 @patch
 def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
-    "One optimisation step on a uint8 batch `x`; returns the method's output dict"
+    "One optimisation step on a uint8 batch `x`, without a host sync; returns the method's output dict"
     self._cb('before_step')
     with torch.no_grad(): x1, x2 = self.aug(x)
     if self.channels_last: x1, x2 = (v.contiguous(memory_format=torch.channels_last) for v in (x1, x2))
+    self.method.diagnostics = self._line_due(self.step + 1)   # computed only for a step whose metrics a line shows
     try:
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+        with no_host_checks(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             out = self.model(x1, x2, y)
-    except ValueError as e:  # a method's own input checks (check_z, views) reject NaN/inf representations
-        if 'nan' in str(e).lower() or not all(torch.isfinite(p).all() for p in self.method.parameters()):
+    except ValueError as e:  # shape errors and the like; NaN/inf is found below, on the device
+        if not all(torch.isfinite(p).all() for p in self.method.parameters()):
             raise NonFiniteLoss(self._nan_message(None, f"the forward pass failed: {e}")) from e
         raise
     loss = out['loss']
-    bad = (~torch.isfinite(loss.detach())).float()
-    if is_dist(): dist.all_reduce(bad)
-    if bad.item() > 0: raise NonFiniteLoss(self._nan_message(loss.detach().float().item()))
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
     self._cb('after_backward')
-    grads = [(n, p.grad) for n, p in self.method.named_parameters() if p.grad is not None]
-    self._check_finite(grads, "non-finite gradients, so the optimiser step was not taken", self.step + 1,   # a sum per tensor, or
-                       values=grad_norms([g for _, g in grads]) if self.method.uses_grad_norms else None)   # the norms DINO's clipping reuses
+    bad = self._nonfinite_flag(loss)
     self.method.on_before_optimizer_step()            # e.g. DINO's gradient clipping
-    self.opt.step(); self.sched.step()
+    self._opt_step(bad); self.sched.step()
     self.method.on_step_end(self.step, self.total_steps)
-    self.step_out, self.last_loss = out, loss.item()
+    self.step_out, self.last_loss = out, loss.detach()
     return out
+
+@patch
+def _line_due(self:Trainer, step:int) -> bool:
+    "Whether a metrics line will be written when the trainer reaches `step`"
+    return (step % self.log_every == 0 or step >= self.total_steps or self.batch_in_epoch + 1 >= len(self.loader)
+            or any(c.logs_at(step) for c in self.callbacks))
+
+@patch
+def _nonfinite_flag(self:Trainer, loss:torch.Tensor) -> torch.Tensor:
+    "1. if the loss or a gradient is NaN/inf on any rank, else 0. (a 0-d float32 tensor on the device; no host sync)"
+    gs = [p.grad for p in self.method.parameters() if p.grad is not None]
+    tot = loss.detach().float() + (grad_norms(gs).sum() if gs else 0.)   # a norm is finite iff its tensor is; DINO's clipping reuses them
+    bad = (~torch.isfinite(tot)).float()
+    if is_dist(): dist.all_reduce(bad, op=dist.ReduceOp.MAX)          # every rank skips the same steps
+    return bad
+
+@patch
+def _opt_step(self:Trainer, bad:torch.Tensor):
+    "The optimiser's step, skipped on the device from the first non-finite step on (its `found_inf`, as torch.amp.GradScaler uses)"
+    self._nbad.add_(bad)
+    found = self._nbad.clamp(max=1.)
+    self._good.sub_(found).add_(1.)                  # steps since the last check before the first bad one
+    if getattr(self.opt, '_step_supports_amp_scaling', False):       # torch's fused SGD, our LARS
+        self.opt.found_inf, self.opt.grad_scale = found, None
+        self.opt.step()
+    elif found.item() == 0: self.opt.step()          # an optimiser without found_inf (e.g. an older torch's SGD): one host read
+
+@patch
+def _fetch(self:Trainer, vals:dict) -> dict:
+    "`vals` with its tensors as floats and the skipped-step counters checked: one device-to-host transfer; raises `NonFiniteLoss`"
+    keys = [k for k, v in vals.items() if isinstance(v, torch.Tensor)]
+    dt = torch.float32 if self.device.type == 'mps' else torch.float64
+    flat = torch.stack([self._nbad.to(dt), self._good.to(dt)] + [vals[k].detach().reshape(()).to(self.device, dt) for k in keys]).tolist()
+    if flat[0] > 0:
+        raise NonFiniteLoss(self._nan_message(None, "non-finite loss or gradients, so from that step on no optimiser step was taken",
+                                              self._checked_at + int(flat[1]) + 1))
+    self._nbad.zero_(); self._good.zero_(); self._checked_at = self.step
+    return {**vals, **dict(zip(keys, flat[2:]))}
 
 @patch
 def _nan_message(self:Trainer, loss, why:str='', step:int|None=None) -> str:
@@ -458,8 +507,9 @@ def _nan_message(self:Trainer, loss, why:str='', step:int|None=None) -> str:
 
 # %% ../nbs/11_train.ipynb #4fa72cf3
 def _diagnostics(out:dict) -> dict:
-    "The method's scalar diagnostics: every python number in its output besides `loss` and `z`"
-    return {k: float(v) for k, v in out.items() if k not in ('loss', 'z') and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    "The method's scalar diagnostics: every number or one-element floating tensor in its output besides `loss` and `z`"
+    num = lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)) or (isinstance(v, torch.Tensor) and v.numel() == 1 and v.is_floating_point())
+    return {k: v for k, v in out.items() if k not in ('loss', 'z') and num(v)}
 
 @patch
 def _write_metrics(self:Trainer, force:bool=False):
@@ -467,20 +517,18 @@ def _write_metrics(self:Trainer, force:bool=False):
     if force and not self._pending and self.history and self.history[-1]['step'] == self.step: return  # this step is logged
     if not (force or self._pending or (out is not None and self.step % self.log_every == 0)): return
     rec = dict(step=self.step, epoch=self.epoch + self.batch_in_epoch / max(len(self.loader), 1))
-    if out is not None:
-        vals = dict(loss=self.last_loss, **_diagnostics(out))
-        if is_dist():
-            v = torch.tensor(list(vals.values()), dtype=torch.float64, device=self.device)
-            dist.all_reduce(v); v /= world_size()
-            vals = dict(zip(vals, v.tolist()))
-        rec.update(vals)
+    vals = dict(loss=self.last_loss, **_diagnostics(out)) if out is not None else {}
+    dt = torch.float32 if self.device.type == 'mps' else torch.float64
+    dev = lambda v: v.detach().reshape(()).to(self.device, dt) if isinstance(v, torch.Tensor) else torch.full((), float(v), dtype=dt, device=self.device)
+    red = torch.stack([dev(v) for v in vals.values()] + [dev(self.loader.skipped)])   # on the device: no host round trip
+    if is_dist(): dist.all_reduce(red); red[:-1] /= world_size()   # the method's values: mean over ranks; skipped images: sum
+    red = dict(zip([*vals, 'skipped_images'], red.unbind()))
+    got = self._fetch({**red, **self._pending})                  # the one transfer: these, the callbacks' values, the NaN counters
+    rec.update({k: got[k] for k in vals})
     rec['lr'] = self.opt.param_groups[0]['lr']
-    sk = torch.tensor(float(self.loader.skipped), device=self.device)
-    if is_dist(): dist.all_reduce(sk)
-    rec['skipped_images'] = int(sk.item())
-    dt = time.perf_counter() - self._t0
-    rec['time'] = round(dt, 3)
-    rec.update(self._pending); self._pending = {}
+    rec['skipped_images'] = int(got['skipped_images'])
+    rec['time'] = round(time.perf_counter() - self._t0, 3)
+    rec.update({k: got[k] for k in self._pending}); self._pending = {}
     merge = force and self.history and self.history[-1]['step'] == self.step and self._last_line_at is not None
     if merge: rec = {**self.history[-1], **rec}            # e.g. the kNN of an epoch's end joins that step's line: one line per step
     if rank() == 0:
@@ -685,7 +733,7 @@ def fit(self:Trainer, resume:bool=False) -> dict:
         self.history = [json.loads(l) for l in self.metrics_path.read_text().splitlines() if l.strip()] if self.metrics_path.exists() else []
         return dict(out=str(self.out), metrics=str(self.metrics_path), checkpoint=str(self.ckpt_path), step=self.step, complete=True,
                     last={k: v for r in self.history for k, v in r.items()})
-    self._t0 = time.perf_counter()
+    self._t0, self._checked_at = time.perf_counter(), self.step
     self._cb('before_fit')
     while self.step < self.total_steps:
         self.loader.set_epoch(self.epoch, self.batch_in_epoch)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
-from ..core import check_z, is_dist, all_reduce_grad, center_vector
-from ..models import SSLMethod, register_method, MLP, per_view_bn, interleave, deinterleave
+from ..core import check_z, is_dist, world_size, all_reduce_grad, center_vector
+from ..models import SSLMethod, register_method, MLP, per_view_bn, merge_views, split_views
 from ..losses import register_representation_loss
 from .dino import _check_positive, _check_int
 
@@ -16,14 +16,18 @@ from .dino import _check_positive, _check_int
 __all__ = ['batch_standardize', 'cross_correlation', 'BarlowTwinsLoss', 'barlow_center_norms', 'BarlowTwins']
 
 # %% ../../nbs/09_barlow.ipynb #e1984684
+def _global_n(z:torch.Tensor):
+    "Rows of `z` over all ranks: an int in one process, an all-reduced tensor under `torch.distributed` (no host round trip either way)"
+    return all_reduce_grad(torch.full((), float(len(z)), device=z.device, dtype=z.dtype)) if is_dist() else len(z)
+
 def batch_standardize(z:torch.Tensor, # representations `(N, D)`
                       center:bool=True, # subtract the batch mean (BatchNorm); False: divide by the RMS only
                       eps:float=1e-5, # added to the variance, as `nn.BatchNorm1d`
                      ) -> torch.Tensor:
     "BatchNorm without affine parameters over the *global* batch (biased variance); `center=False`: RMS scaling only"
     check_z(z)
-    n = all_reduce_grad(torch.tensor(float(len(z)), device=z.device, dtype=z.dtype))
-    if n < 2: raise ValueError(f"batch_standardize needs at least 2 samples in the global batch for batch statistics, got z of shape {tuple(z.shape)}")
+    if len(z) * world_size() < 2: raise ValueError(f"batch_standardize needs at least 2 samples in the global batch for batch statistics, got z of shape {tuple(z.shape)}")
+    n = _global_n(z)
     if center: z = z - all_reduce_grad(z.sum(0)) / n
     return z / torch.sqrt(all_reduce_grad((z**2).sum(0)) / n + eps)
 
@@ -37,8 +41,7 @@ def cross_correlation(z1:torch.Tensor, # view-1 representations `(N, D)`
     check_z(z1, 'z1'); check_z(z2, 'z2')
     if z1.shape != z2.shape: raise ValueError(f"z1 and z2 must have the same shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
     a, b = batch_standardize(z1, bn, eps), batch_standardize(z2, bn, eps)
-    n = all_reduce_grad(torch.tensor(float(len(z1)), device=z1.device, dtype=z1.dtype))
-    return all_reduce_grad(a.T @ b) / n
+    return all_reduce_grad(a.T @ b) / _global_n(z1)
 
 # %% ../../nbs/09_barlow.ipynb #eb3797b8
 class BarlowTwinsLoss(nn.Module):
@@ -54,12 +57,14 @@ class BarlowTwinsLoss(nn.Module):
         self.eps = _check_positive(eps, 'eps', ' (BatchNorm default: 1e-5)')
         self.off_diagonal, self.bn = bool(off_diagonal), bool(bn)
 
-    def forward(self, z1, z2): # projector outputs of the two views, `(N, D)` each
+    def terms(self, z1, z2): # projector outputs of the two views, `(N, D)` each
+        "The invariance term $\\sum_i(1-\\mathcal C_{ii})^2$ and the redundancy term $\\sum_{i\\ne j}\\mathcal C_{ij}^2$"
         c = cross_correlation(z1, z2, self.bn, self.eps)
-        on = ((1 - c.diagonal())**2).sum()                                   # invariance
-        if not self.off_diagonal: return on
-        off = (c**2).sum() - (c.diagonal()**2).sum()                         # redundancy reduction
-        return on + self.lambd * off
+        d = c.diagonal()
+        return ((1 - d)**2).sum(), (c**2).sum() - (d**2).sum()
+    def forward(self, z1, z2): # projector outputs of the two views, `(N, D)` each
+        on, off = self.terms(z1, z2)
+        return on + self.lambd * off if self.off_diagonal else on
 
 # %% ../../nbs/09_barlow.ipynb #64385858
 @torch.no_grad()
@@ -67,7 +72,7 @@ def barlow_center_norms(z1:torch.Tensor, z2:torch.Tensor, eps:float=1e-5) -> dic
     "`center_norm_before_bn` and `center_norm_after_bn`: $\\|s\\|$ of normalised `z` before and after standardisation"
     z = torch.cat([z1, z2]).detach()
     zh = torch.cat([batch_standardize(z1.detach(), True, eps), batch_standardize(z2.detach(), True, eps)])
-    return dict(center_norm_before_bn=center_vector(z).norm().item(), center_norm_after_bn=center_vector(zh).norm().item())
+    return dict(center_norm_before_bn=center_vector(z).norm(), center_norm_after_bn=center_vector(zh).norm())
 
 # %% ../../nbs/09_barlow.ipynb #b28d1e9c
 @register_method
@@ -93,15 +98,15 @@ class BarlowTwins(SSLMethod):
 def training_step(self:BarlowTwins, batch) -> dict:
     "Barlow Twins' loss on two views, with the center norm before and after BN"
     x1, x2 = self.views(batch, min_n=2)
-    with per_view_bn(self.backbone, self.projector, interleaved=True):   # BN statistics per view, as official, in one pass
-        z1, z2 = deinterleave(self.projector(self.backbone(interleave(x1, x2))))
-    loss = self.loss_fn(z1, z2)
+    x, il = merge_views(x1, x2)
+    with per_view_bn(self.backbone, self.projector, interleaved=il):     # BN statistics per view, as official, in one pass
+        z1, z2 = split_views(self.projector(self.backbone(x)), il)
+    on, off = self.loss_fn.terms(z1, z2)
+    loss = on + self.loss_fn.lambd * off if self.loss_fn.off_diagonal else on
+    z = torch.cat([z1, z2]).detach()
+    if not self.diagnostics: return dict(loss=loss, z=z)
     cn = barlow_center_norms(z1, z2, self.loss_fn.eps)
-    with torch.no_grad():
-        c = cross_correlation(z1.detach(), z2.detach(), self.loss_fn.bn, self.loss_fn.eps)
-        on, off = ((1 - c.diagonal())**2).sum().item(), ((c**2).sum() - (c.diagonal()**2).sum()).item()
-    return dict(loss=loss, z=torch.cat([z1, z2]).detach(), center_norm=cn['center_norm_before_bn'], **cn,
-                on_diag=on, off_diag=off)
+    return dict(loss=loss, z=z, center_norm=cn['center_norm_before_bn'], **cn, on_diag=on.detach(), off_diag=off.detach())
 
 # %% ../../nbs/09_barlow.ipynb #3ce1457d
 @register_representation_loss('barlow')

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from ..core import check_z, center_vector, invariance_loss
-from ..models import SSLMethod, register_method, projector, predictor as predictor_head, EMATeacher, per_view_bn, interleave, deinterleave
+from ..models import SSLMethod, register_method, projector, predictor as predictor_head, EMATeacher, per_view_bn, merge_views, split_views
 from ..losses import register_representation_loss
 
 # %% auto #0
@@ -48,16 +48,17 @@ class BYOL(SSLMethod):
 def training_step(self:BYOL, batch) -> dict:
     "Online predictions against the EMA target's projections of the other view (eq. 26, both directions)"
     x1, x2 = self.views(batch, min_n=2)
-    x = interleave(x1, x2)                                                   # x1[0], x2[0], x1[1], ...
-    with per_view_bn(self.backbone, self.projector, self.predictor, self.teacher, interleaved=True):  # one pass, BN per view
+    x, il = merge_views(x1, x2)                                              # one batch of both views
+    with per_view_bn(self.backbone, self.projector, self.predictor, self.teacher, interleaved=il):  # one pass, BN per view
         z = self.projector(self.backbone(x))
         p = self.predictor(z) if self.use_predictor else z
         t = self.teacher(x)                                                  # no_grad inside
-    (z1, z2), (p1, p2), (t1, t2) = deinterleave(z), deinterleave(p), deinterleave(t)
+    (z1, z2), (p1, p2), (t1, t2) = split_views(z, il), split_views(p, il), split_views(t, il)
     loss = self.loss_fn(p1, p2, t1, t2)
     z = torch.cat([z1, z2]).detach()
-    return dict(loss=loss, z=z, center_norm=center_vector(z).norm().item(),
-                target_center_norm=center_vector(torch.cat([t1, t2])).norm().item(), momentum=self.teacher.momentum)
+    if not self.diagnostics: return dict(loss=loss, z=z)
+    return dict(loss=loss, z=z, center_norm=center_vector(z).norm(),
+                target_center_norm=center_vector(torch.cat([t1, t2])).norm(), momentum=self.teacher.momentum)
 
 @patch
 def on_step_end(self:BYOL, step:int, total_steps:int):

@@ -8,7 +8,7 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
-from ..core import check_z, is_dist, center_vector
+from ..core import check_z, is_dist, center_vector, all_finite, _HOST_CHECKS
 from ..models import SSLMethod, register_method, EMATeacher, grad_norms
 from ..losses import register_representation_loss, _check_positive
 
@@ -56,9 +56,10 @@ def dino_cross_entropy(s:torch.Tensor, # student logits `(N, K)`
     if s.shape != t.shape: raise ValueError(f"s and t must have the same shape (N, K), got {tuple(s.shape)} and {tuple(t.shape)}")
     student_temp = _check_positive(student_temp, 'student_temp', ' (DINO: 0.1)')
     teacher_temp = _check_positive(teacher_temp, 'teacher_temp', ' (DINO: 0.04)')
-    c = center if isinstance(center, torch.Tensor) else torch.tensor(float(center))
-    if c.shape not in (torch.Size([]), torch.Size([s.shape[1]])) or not torch.isfinite(c).all():
-        raise ValueError(f"center must be a finite number or a finite tensor of shape (K,) = ({s.shape[1]},), got {center if c.ndim == 0 else tuple(c.shape)}")
+    t_ = isinstance(center, torch.Tensor)
+    if not (t_ and center.shape in (torch.Size([]), torch.Size([s.shape[1]])) and (not _HOST_CHECKS[0] or all_finite(center))
+            or not t_ and isinstance(center, (int, float)) and math.isfinite(center)):
+        raise ValueError(f"center must be a finite number or a finite tensor of shape (K,) = ({s.shape[1]},), got {center if not t_ or center.ndim == 0 else tuple(center.shape)}")
     q = F.softmax((t.detach() - center) / teacher_temp, dim=1)   # sg(·) of eq. 29: centred, sharpened target
     return -(q * F.log_softmax(s / student_temp, dim=1)).sum(1)
 
@@ -83,7 +84,9 @@ class DINOLoss(nn.Module):
         self.center_momentum = _check_unit(center_momentum, 'center_momentum', ' (DINO: 0.9)')
         self.centering = bool(centering)
         self.register_buffer('center', torch.zeros(out_dim))            # C, zeros at the start as in DINO
-        self.register_buffer('current_teacher_temp', torch.tensor(self.warmup_teacher_temp, dtype=torch.float64))
+        self.register_buffer('current_teacher_temp', torch.tensor(self.warmup_teacher_temp, dtype=torch.float64))   # saved with the state
+        self._tt = self.warmup_teacher_temp                             # its host copy: reading it needs no device sync
+        self.register_load_state_dict_post_hook(lambda mod, keys: setattr(mod, '_tt', float(mod.current_teacher_temp)))
 
 # %% ../../nbs/07_dino.ipynb #6a8352ef
 @patch
@@ -94,7 +97,7 @@ def forward(self:DINOLoss, s1, s2, t1, t2): # student logits of views 1, 2; teac
         if v.shape != s1.shape or v.shape[1] != self.out_dim:
             raise ValueError(f"{k} must have shape (N, out_dim={self.out_dim}) like s1 {tuple(s1.shape)}, got {tuple(v.shape)}")
     c = self.center if self.centering else 0.
-    tt = float(self.current_teacher_temp)
+    tt = self._tt
     return 0.5*(dino_cross_entropy(s2, t1, c, self.student_temp, tt).mean()
                 + dino_cross_entropy(s1, t2, c, self.student_temp, tt).mean())
 
@@ -104,7 +107,7 @@ def update_center(self:DINOLoss, t:torch.Tensor): # teacher logits of all views 
     "$C \\leftarrow mC + (1-m)\\,\\bar t$ with $\\bar t$ the mean teacher logit over the *global* batch (all ranks)"
     check_z(t, 't')
     acc = torch.promote_types(t.dtype, torch.float32)             # bf16/fp16 teacher outputs: sum and count in float32
-    tot, n = t.detach().to(acc).sum(0), torch.tensor(float(len(t)), device=t.device, dtype=acc)
+    tot, n = t.detach().to(acc).sum(0), torch.full((), float(len(t)), device=t.device, dtype=acc)
     if is_dist(): dist.all_reduce(tot); dist.all_reduce(n)
     self.center.mul_(self.center_momentum).add_((tot / n).to(self.center.dtype), alpha=1 - self.center_momentum)
     return self.center
@@ -113,7 +116,7 @@ def update_center(self:DINOLoss, t:torch.Tensor): # teacher logits of all views 
 def set_progress(self:DINOLoss, step:int, total_steps:int) -> float:
     "Set the teacher temperature for `step` of `total_steps` from the warm-up schedule"
     tt = teacher_temp_schedule(step, total_steps, self.warmup_teacher_temp, self.teacher_temp, self.warmup_teacher_temp_frac)
-    self.current_teacher_temp.fill_(tt)
+    self.current_teacher_temp.fill_(tt); self._tt = tt
     return tt
 
 # %% ../../nbs/07_dino.ipynb #1086bc14
@@ -181,6 +184,8 @@ class DINO(SSLMethod):
         self.teacher = EMATeacher(nn.Sequential(self.backbone, self.head), momentum_teacher, 1.0)
         self.freeze_last_layer_frac = _check_unit(freeze_last_layer_frac, 'freeze_last_layer_frac', ' (DINO: 1 epoch of 100, 0.01)')
         self.register_buffer('progress', torch.zeros((), dtype=torch.float64))   # fraction of training done, set by on_step_end
+        self._progress = 0.                                                        # its host copy (no device sync to read it)
+        self.register_load_state_dict_post_hook(lambda mod, keys: setattr(mod, '_progress', float(mod.progress)))
         if isinstance(clip_grad, bool) or not isinstance(clip_grad, (int, float)) or not 0 <= clip_grad < math.inf:
             raise ValueError(f"clip_grad must be a finite number >= 0 (0: no clipping; DINO: 3.0), got {clip_grad!r}")
         self.clip_grad = float(clip_grad)
@@ -191,19 +196,20 @@ def training_step(self:DINO, batch) -> dict:
     "Loss of eq. 29 on two views, center update over the global batch, diagnostics"
     x1, x2 = self.views(batch, min_n=1)
     x = torch.cat([x1, x2])
-    frozen = self.training and float(self.progress) < self.freeze_last_layer_frac
+    frozen = self.training and self._progress < self.freeze_last_layer_frac
     s1, s2 = self.head(self.backbone(x), frozen=frozen).chunk(2)  # student, both views as one batch
     t1, t2 = self.teacher(x).chunk(2)                             # teacher, no gradient
     loss = self.loss_fn(s1, s2, t1, t2)                           # eq. 29
     if self.training: self.loss_fn.update_center(torch.cat([t1, t2]))
+    z = torch.cat([s1, s2]).detach()
+    if not self.diagnostics: return dict(loss=loss, z=z)
     with torch.no_grad():
         lf = self.loss_fn
-        q = F.softmax((torch.cat([t1, t2]) - (lf.center if lf.centering else 0.)) / float(lf.current_teacher_temp), 1)
+        q = F.softmax((torch.cat([t1, t2]) - (lf.center if lf.centering else 0.)) / lf._tt, 1)
         ent = lambda p: -(p * p.clamp_min(1e-30).log()).sum(-1)
-        z = torch.cat([s1, s2]).detach()
-        return dict(loss=loss, z=z, center_norm=center_vector(z).norm().item(),
-                    teacher_temp=float(lf.current_teacher_temp), logit_center_norm=lf.center.norm().item(),
-                    teacher_entropy=ent(q).mean().item(), teacher_mean_entropy=ent(q.mean(0)).item())
+        return dict(loss=loss, z=z, center_norm=center_vector(z).norm(),
+                    teacher_temp=lf._tt, logit_center_norm=lf.center.norm(),
+                    teacher_entropy=ent(q).mean(), teacher_mean_entropy=ent(q.mean(0)))
 
 @patch
 @torch.no_grad()
@@ -212,7 +218,7 @@ def on_before_optimizer_step(self:DINO):
     gs = [p.grad for p in self.parameters() if p.grad is not None]
     if self.clip_grad <= 0 or not gs: return
     scale = (self.clip_grad / (grad_norms(gs) + 1e-6)).clamp(max=1.)    # the norms the trainer's NaN check computed, if it ran
-    for i in (scale < 1).nonzero().flatten().tolist(): gs[i].mul_(scale[i])   # only the gradients over the limit are rewritten
+    torch._foreach_mul_(gs, list(scale.unbind()))                       # factor 1 (exact) for those within the limit: no host sync
 
 @patch(as_prop=True)
 def uses_grad_norms(self:DINO) -> bool:
@@ -223,7 +229,7 @@ def uses_grad_norms(self:DINO) -> bool:
 def on_step_end(self:DINO, step:int, total_steps:int):
     "EMA update of the teacher (cosine momentum schedule), the teacher temperature and the last layer's freeze for the next step"
     self.teacher.update(step, total_steps)
-    self.progress.fill_((step + 1) / total_steps)
+    self.progress.fill_((step + 1) / total_steps); self._progress = (step + 1) / total_steps
     self.loss_fn.set_progress(step + 1, total_steps)
 
 # %% ../../nbs/07_dino.ipynb #18f477fd

@@ -102,8 +102,10 @@ class Simple(SSLMethod):
         x1, x2 = self.views(batch, min_n=2)
         z1, z2 = self.projector(self.backbone(torch.cat([x1, x2]))).chunk(2)
         c = self.loss_fn.components(z1, z2)                                             # eq. 32', SimpleLoss's own code
-        return dict(loss=c['loss'], z=torch.cat([z1, z2]).detach(), center_norm=c['s'].norm().item(),
-                    invariance=c['invariance'].item(), penalty=c['penalty'].item())
+        z = torch.cat([z1, z2]).detach()
+        if not self.diagnostics: return dict(loss=c['loss'], z=z)
+        return dict(loss=c['loss'], z=z, center_norm=c['s'].norm().detach(),
+                    invariance=c['invariance'].detach(), penalty=c['penalty'].detach())
 
 @register_representation_loss('simple')
 def _simple_rep(lam:float=1., penalty:str='norm', stop_grad:bool=False):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import check_z, center_vector, invariance_loss
-from ..models import SSLMethod, register_method, projector, predictor as predictor_head, per_view_bn, interleave, deinterleave
+from ..models import SSLMethod, register_method, projector, predictor as predictor_head, per_view_bn, merge_views, split_views
 from ..losses import register_representation_loss
 from fastcore.basics import patch
 
@@ -61,14 +61,16 @@ def project(self:SimSiam, x) -> tuple[torch.Tensor, torch.Tensor]:
 def training_step(self:SimSiam, batch) -> dict:
     "Eq. 14–15 on the two views of `batch`; `z` is both views' projections"
     x1, x2 = self.views(batch, min_n=2)
-    with per_view_bn(self.backbone, self.projector, self.predictor, interleaved=True):   # one pass, BN statistics per view as official
-        z, h = self.project(interleave(x1, x2))                              # eq. 14
+    x, il = merge_views(x1, x2)                                              # one batch of both views
+    with per_view_bn(self.backbone, self.projector, self.predictor, interleaved=il):   # one pass, BN statistics per view as official
+        z, h = self.project(x)                                               # eq. 14
         p = self.predictor(z) if self.use_predictor else z
-    (z1, z2), (p1, p2), (h1, h2) = deinterleave(z), deinterleave(p), deinterleave(h)
+    (z1, z2), (p1, p2), (h1, h2) = split_views(z, il), split_views(p, il), split_views(h, il)
     loss = self.loss_fn(p1, p2, z1, z2)                                      # eq. 15
     z = torch.cat([z1, z2]).detach()
-    return dict(loss=loss, z=z, center_norm=center_vector(z).norm().item(),
-                center_norm_before_bn=center_vector(torch.cat([h1, h2]).detach()).norm().item())
+    if not self.diagnostics: return dict(loss=loss, z=z)
+    return dict(loss=loss, z=z, center_norm=center_vector(z).norm(),
+                center_norm_before_bn=center_vector(torch.cat([h1, h2]).detach()).norm())
 
 @patch
 def param_groups(self:SimSiam) -> list[dict]:

@@ -8,7 +8,7 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
-from ..core import check_z, is_dist, center_vector
+from ..core import check_z, is_dist, world_size, center_vector
 from ..models import SSLMethod, register_method, MLP
 from ..losses import register_representation_loss
 from .dino import _check_positive, _check_int, _ScaleGrad
@@ -27,15 +27,16 @@ def sinkhorn_knopp(scores:torch.Tensor, # prototype scores $u = Cz$ of this rank
     epsilon = _check_positive(epsilon, 'epsilon', ' (SwAV: 0.05)'); _check_int(n_iters, 'n_iters', 0)
     u = scores.detach().to(torch.promote_types(scores.dtype, torch.float32))
     if n_iters == 0: return F.softmax(u / epsilon, dim=1)               # the ablation: no equipartition
-    B = torch.tensor(float(len(u)), device=u.device, dtype=u.dtype)
-    if is_dist(): dist.all_reduce(B)
-    if B < 2: raise ValueError(f"sinkhorn_knopp needs at least 2 samples in the global batch for equipartition, got scores of shape {tuple(scores.shape)}")
+    if len(u) * world_size() < 2: raise ValueError(f"sinkhorn_knopp needs at least 2 samples in the global batch for equipartition, got scores of shape {tuple(scores.shape)}")
+    logB = math.log(len(u)) if not is_dist() else _all_reduced(torch.full((), float(len(u)), device=u.device, dtype=u.dtype)).log()
     L = (u / epsilon).T                                                 # log Q, K × B, as in the SwAV paper (its total mass: removed below)
     K = L.shape[0]
     for _ in range(n_iters):                                            # in the log domain: finite for any epsilon > 0
         L = L - _logsumexp_rows(L) - math.log(K)                        # each prototype: mass 1/K
-        L = L - torch.logsumexp(L, dim=0, keepdim=True) - B.log()       # each sample: mass 1/B
-    return (L + B.log()).exp().T
+        L = L - torch.logsumexp(L, dim=0, keepdim=True) - logB          # each sample: mass 1/B
+    return (L + logB).exp().T
+
+def _all_reduced(t:torch.Tensor) -> torch.Tensor: dist.all_reduce(t); return t
 
 def _logsumexp_rows(L:torch.Tensor) -> torch.Tensor:
     "`logsumexp` of each row of `L` `(K, B)` over the samples of all ranks"
@@ -114,7 +115,9 @@ class SwAV(SSLMethod):
         self.prototypes = Prototypes(out_dim, n_prototypes, learnable_prototypes)
         self.loss_fn = SwAVLoss(temperature, epsilon, sinkhorn_iterations)
         self.freeze_prototypes_steps = _check_int(freeze_prototypes_steps, 'freeze_prototypes_steps', 0)
-        self.register_buffer('step', torch.zeros((), dtype=torch.long))
+        self.register_buffer('step', torch.zeros((), dtype=torch.long))   # saved with the state
+        self._step = 0                                                   # its host copy (no device sync to read it)
+        self.register_load_state_dict_post_hook(lambda mod, keys: setattr(mod, '_step', int(mod.step)))
 
 # %% ../../nbs/08_swav.ipynb #c016e8a2
 @patch
@@ -123,18 +126,19 @@ def training_step(self:SwAV, batch) -> dict:
     x1, x2 = self.views(batch, min_n=2)
     if self.training: self.prototypes.normalize_()
     z = F.normalize(self.projector(self.backbone(torch.cat([x1, x2]))), dim=1)
-    u1, u2 = self.prototypes(z, frozen=int(self.step) < self.freeze_prototypes_steps).chunk(2)
+    u1, u2 = self.prototypes(z, frozen=self._step < self.freeze_prototypes_steps).chunk(2)
     loss = self.loss_fn(u1, u2)
+    if not self.diagnostics: return dict(loss=loss, z=z.detach())
     with torch.no_grad():
         q = sinkhorn_knopp(torch.cat([u1, u2]), self.loss_fn.epsilon, self.loss_fn.sinkhorn_iterations).mean(0)
-        return dict(loss=loss, z=z.detach(), center_norm=center_vector(z.detach(), normalized=True).norm().item(),
-                    prototype_center_norm=self.prototypes.center.norm().item(),
-                    code_usage_entropy=-(q * q.clamp_min(1e-30).log()).sum().item())
+        return dict(loss=loss, z=z.detach(), center_norm=center_vector(z.detach(), normalized=True).norm(),
+                    prototype_center_norm=self.prototypes.center.norm(),
+                    code_usage_entropy=-(q * q.clamp_min(1e-30).log()).sum())
 
 @patch
 def on_step_end(self:SwAV, step:int, total_steps:int):
     "Advance the step counter that governs the prototypes' freeze"
-    self.step.fill_(step + 1)
+    self.step.fill_(step + 1); self._step = step + 1
 
 # %% ../../nbs/08_swav.ipynb #58f670ca
 @register_representation_loss('swav')

@@ -1,0 +1,98 @@
+"""Host syncs per training step, counted on the CPU (issue 18): a step that writes no metrics line reads nothing from the
+device, and a step that writes one reads it in one transfer.
+
+On a GPU every read of a device value on the host waits for the queue of kernels to drain. The reads are visible on
+any device as dispatcher ops (`_local_scalar_dense` from `.item()`/`float()`/`bool()`, `is_nonzero`, `nonzero`, ...),
+as `Tensor.tolist()`/`.numpy()` calls, and uploads of host data as `lift_fresh` (`torch.tensor(...)`); the counts are
+deterministic, so they are tests. Both layouts are covered: the CPU default and the GPU's (bf16 autocast, channels_last).
+"""
+import contextlib, tempfile, weakref
+import pytest, torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from centerssl.train import Trainer, import_methods, small_hparams, make_backbone
+from centerssl.imagedata import load_dataset
+
+SYNC_OPS = {'_local_scalar_dense', 'is_nonzero', 'nonzero', 'equal', 'allclose', 'masked_select', 'unique', '_unique2', 'item', 'lift_fresh'}
+
+class Syncs(TorchDispatchMode):
+    "Count host reads (and uploads) of tensors while active: dispatcher ops, and `tolist`/`numpy` calls at the Python level"
+    def __init__(self):
+        super().__init__(); self.seen, self.host = [], {}
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func._overloadpacket.__name__
+        if name in SYNC_OPS or (name == 'repeat_interleave' and (kwargs or {}).get('output_size') is None): self.seen.append(name)
+        out = func(*args, **(kwargs or {}))
+        if name == 'randperm' and (kwargs or {}).get('device') in (None, torch.device('cpu')): self.host[id(out)] = weakref.ref(out)   # host-born:
+        return out                                                   # reading it is no device read on a GPU either
+    def _host_born(self, t):
+        r = self.host.get(id(t))
+        return r is not None and r() is t
+    def __enter__(self):
+        self._old = {k: getattr(torch.Tensor, k) for k in ('tolist', 'numpy')}
+        for k, f in self._old.items():
+            setattr(torch.Tensor, k, lambda t, *a, _f=f, _k=k, **kw: (self._host_born(t) or self.seen.append(_k)) and None or _f(t, *a, **kw))
+        return super().__enter__()
+    def __exit__(self, *exc):
+        for k, f in self._old.items(): setattr(torch.Tensor, k, f)
+        return super().__exit__(*exc)
+
+DATA = load_dataset('digits')
+METHODS = sorted(import_methods())
+
+def trainer(name, out, gpu_layout):
+    torch.manual_seed(0)
+    bb, d = make_backbone('convnet', 1, 16)
+    m = import_methods()[name](bb, d, **small_hparams(name))
+    out.mkdir(parents=True, exist_ok=True)
+    t = Trainer(m, DATA, out, epochs=5, batch_size=32, lr=0.05, log_every=10, monitor_every=10, probe_every=50, knn_every=-1,
+                amp=gpu_layout, channels_last=gpu_layout, progress=False, verbose=False).setup()
+    t._cb('before_fit')
+    t.loader.set_epoch(0)
+    x, y = next(iter(t.loader))
+    return t, x, y
+
+def one_step(t, x, y, at, line):
+    t.step = at
+    t.train_step(x, y); t.step += 1; t._cb('after_step')
+    if line: t._write_metrics()
+
+@pytest.mark.parametrize('gpu_layout', [False, True], ids=['cpu-layout', 'bf16-channels_last'])
+@pytest.mark.parametrize('name', METHODS)
+def test_no_host_sync_in_a_plain_step_one_per_metrics_line(name, gpu_layout, tmp_path):
+    t, x, y = trainer(name, tmp_path/'run', gpu_layout)
+    plain = next(k for k in range(1, 100) if not t._line_due(k + 1))
+    line = 49                                                   # step 50: a metrics line, CenterMonitor and GradProbe all fire
+    assert t._line_due(line + 1) and all(c.logs_at(line + 1) for c in t.callbacks if c.name in ('CenterMonitor', 'GradProbe'))
+    one_step(t, x, y, plain, False); one_step(t, x, y, line, True)   # warm: lazily made state and constants
+    with Syncs() as s: one_step(t, x, y, plain, False)
+    assert s.seen == [], f"{name}: a plain step read the device {len(s.seen)} time(s): {s.seen}"
+    with Syncs() as s: one_step(t, x, y, line, True)
+    assert len(s.seen) <= 1, f"{name}: a step with a metrics line read the device {len(s.seen)} times: {s.seen}"
+    rec = t.history[-1]
+    assert rec['step'] == line + 1 and {'loss', 'z_center_norm', 'grad_center_share', 'center_norm'} <= rec.keys(), rec
+    assert all(isinstance(v, (int, float)) for v in rec.values()), rec
+
+
+def test_a_nan_input_is_caught_on_the_device_and_skips_the_step(tmp_path):
+    "With the input checks off inside the step, a NaN image batch still stops the run, naming the step, weights untouched"
+    from centerssl.train import NonFiniteLoss
+    t, x, y = trainer('simclr', tmp_path/'run', False)
+    for k in range(2): one_step(t, x, y, k, False)               # steps 1 and 2: finite
+    w = {n: p.detach().clone() for n, p in t.method.named_parameters()}
+    good_aug, t.aug = t.aug, lambda v: (torch.full((len(v), 1, 16, 16), float('nan')),) * 2
+    one_step(t, x, y, 2, False)                                  # step 3: NaN images
+    t.aug = good_aug
+    one_step(t, x, y, 3, False)                                  # step 4: finite again, but no step is taken after a bad one
+    assert all(torch.equal(p, w[n]) for n, p in t.method.named_parameters())
+    with pytest.raises(NonFiniteLoss, match='at step 3'): t._fetch({})
+
+
+@pytest.mark.parametrize('preset', ['byol', 'simclr', 'fashion'])
+def test_the_two_view_augmentation_reads_nothing_from_the_device(preset):
+    "Colour images through every preset's augmentation (crops, jitter with hue, grayscale, blur, solarize): no host read or upload"
+    from centerssl.imagedata import two_views
+    aug = two_views(preset, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
+    x = torch.randint(0, 256, (16, 3, 40, 40), dtype=torch.uint8)
+    aug(x)
+    with Syncs() as s: v1, v2 = aug(x)
+    assert s.seen == [] and v1.shape == v2.shape == (16, 3, 32, 32), s.seen
