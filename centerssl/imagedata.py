@@ -25,8 +25,9 @@ def _rand(n:int, lo:float, hi:float, device) -> torch.Tensor:
     "`n` uniform samples in `[lo, hi)` on `device`"
     return torch.rand(n, device=device) * (hi - lo) + lo
 
-def _coin(n:int, p:float, device) -> torch.Tensor:
-    "`n` Bernoulli(`p`) draws as a bool tensor (`p` = 0 and 1 draw nothing random)"
+def _coin(n:int, p:float|torch.Tensor, device) -> torch.Tensor:
+    "`n` Bernoulli(`p`) draws as a bool tensor (`p` a number, or one per sample `(n,)`; a number 0 or 1 draws nothing random)"
+    if isinstance(p, torch.Tensor): return torch.rand(n, device=device) < p
     if p <= 0: return torch.zeros(n, dtype=torch.bool, device=device)
     if p >= 1: return torch.ones(n, dtype=torch.bool, device=device)
     return torch.rand(n, device=device) < p
@@ -193,6 +194,7 @@ class ViewAugment(nn.Module):
         self.blur_p, self.solarize_p = _check_p(blur_p, 'blur_p'), _check_p(solarize_p, 'solarize_p')
         self.blur_sigma = _check_range(blur_sigma, 'blur_sigma', 0.)
         self.blur_kernel = max(3, int(0.1 * size) // 2 * 2 + 1)  # ~10% of the side, odd (SimCLR: 23 at 224)
+        self.norm = tuple(None if v is None else tuple(torch.tensor(v, dtype=torch.float64).flatten().tolist()) for v in (mean, std))   # host copy
         self.register_buffer('mean', None if mean is None else torch.tensor(mean, dtype=torch.float).view(1, -1, 1, 1), persistent=False)
         self.register_buffer('std', None if std is None else torch.tensor(std, dtype=torch.float).view(1, -1, 1, 1), persistent=False)
 
@@ -201,12 +203,16 @@ class ViewAugment(nn.Module):
                 f"gray_p={self.gray_p}, blur_p={self.blur_p}, solarize_p={self.solarize_p}")
 
 # %% ../nbs/02_imagedata.ipynb #0c39a59d
+_PROBS = ('flip_p', 'jitter_p', 'gray_p', 'blur_p', 'solarize_p')
+
 @patch
-def jitter_colour(self:ViewAugment, x:torch.Tensor) -> torch.Tensor:
+def jitter_colour(self:ViewAugment, x:torch.Tensor,
+                  p:float|torch.Tensor|None=None, # the probability of jitter, per sample `(B,)` or one (default `jitter_p`)
+                 ) -> torch.Tensor:
     "Colour jitter with per-sample factors, applied with probability `jitter_p`, in one random order per batch"
     B, dev = len(x), x.device
     x = x.clone()                        # the jitters below work in place on this copy
-    on = _coin(B, self.jitter_p, dev)
+    on = _coin(B, self.jitter_p if p is None else p, dev)
     (bj, cj, sj, hj) = self.jitter
     ops = []
     if bj > 0: ops.append((_brightness_, _rand(B, max(0., 1 - bj), 1 + bj, dev), 1.))
@@ -220,22 +226,26 @@ def jitter_colour(self:ViewAugment, x:torch.Tensor) -> torch.Tensor:
     return x
 
 @patch
-def forward(self:ViewAugment, x:torch.Tensor) -> torch.Tensor:
+def forward(self:ViewAugment, x:torch.Tensor,
+            p:dict|None=None, # per-sample probabilities `{name: (B,) tensor}` replacing some of `_PROBS` (`TwoViews` uses it)
+           ) -> torch.Tensor:
     "Augment a batch `(B, C, H, W)` (uint8, or float in [0, 1]); returns normalised float `(B, C, size, size)`"
     if x.ndim != 4: raise ValueError(f"ViewAugment expects images (B, C, H, W), got shape {tuple(x.shape)}")
     x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
     B, C, H, W = x.shape
     dev = x.device
+    pr = {k: getattr(self, k) for k in _PROBS} | (p or {})
+    on = lambda k: isinstance(pr[k], torch.Tensor) or pr[k] > 0       # does the step run at all
     if self.crop:
-        flip = _coin(B, self.flip_p, dev)
+        flip = _coin(B, pr['flip_p'], dev)
         x = resized_crop_flip(x, crop_boxes(B, H, W, self.crop_scale, self.crop_ratio, dev), self.size, flip)
     elif (H, W) != (self.size, self.size): raise ValueError(f"with crop=False the input must be {self.size}x{self.size}, got {H}x{W}")
-    x = self.jitter_colour(x)
-    if C == 3 and self.gray_p > 0: x = x.lerp_(grayscale(x), _per(_coin(B, self.gray_p, dev)).to(x.dtype))   # x: jitter's copy
-    if self.blur_p > 0:
+    x = self.jitter_colour(x, pr['jitter_p'])
+    if C == 3 and on('gray_p'): x = x.lerp_(grayscale(x), _per(_coin(B, pr['gray_p'], dev)).to(x.dtype))   # x: jitter's copy
+    if on('blur_p'):
         sig = _rand(B, *self.blur_sigma, dev) * (self.size / 224)
-        x = gaussian_blur(x, torch.where(_coin(B, self.blur_p, dev), sig, torch.zeros_like(sig)), self.blur_kernel)
-    if self.solarize_p > 0: x = solarize(x, _coin(B, self.solarize_p, dev))
+        x = gaussian_blur(x, torch.where(_coin(B, pr['blur_p'], dev), sig, torch.zeros_like(sig)), self.blur_kernel)
+    if on('solarize_p'): x = solarize(x, _coin(B, pr['solarize_p'], dev))
     if self.mean is not None: x = (x - self.mean).div_(self.std)
     return x
 
@@ -261,12 +271,30 @@ class TwoViews(nn.Module):
     def __init__(self, view1:ViewAugment, view2:ViewAugment):
         super().__init__()
         self.view1, self.view2 = view1, view2
+        self._pvecs = {}
+
+    def one_pass(self) -> bool:
+        "True when the views differ at most in their probabilities: then both are made in one pass over `2B` images"
+        a, b = self.view1, self.view2            # host values only: nothing is read from the device
+        return all(getattr(a, k) == getattr(b, k) for k in ('size', 'crop', 'crop_scale', 'crop_ratio', 'jitter', 'blur_sigma', 'blur_kernel', 'norm'))
+
+    def _probs(self, B:int, device) -> dict:
+        "Per-sample probabilities of the views that differ (view 1's for the first `B` samples, view 2's for the rest), made once"
+        key = (B, str(device), tuple(getattr(v, k) for v in (self.view1, self.view2) for k in _PROBS))
+        if key not in self._pvecs:
+            if len(self._pvecs) > 16: self._pvecs.clear()
+            self._pvecs[key] = {k: torch.cat([torch.full((B,), getattr(self.view1, k), device=device), torch.full((B,), getattr(self.view2, k), device=device)])
+                                for k in _PROBS if getattr(self.view1, k) != getattr(self.view2, k)}
+        return self._pvecs[key]
 
     def forward(self, x:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.ndim == 5:  # (B, 2, C, S, S): two crops made per image by the loader
             if x.shape[1] != 2: raise ValueError(f"pre-cropped input must be (B, 2, C, S, S), got {tuple(x.shape)}")
             return self.view1(x[:, 0]), self.view2(x[:, 1])
-        return self.view1(x), self.view2(x)
+        if not self.one_pass(): return self.view1(x), self.view2(x)
+        B = len(x)                        # both views of the batch in one pass: half the kernel launches of two
+        y = self.view1(torch.cat([x, x]), self._probs(B, x.device))
+        return y[:B], y[B:]
 
 _PRESETS = ('simclr', 'byol', 'digits', 'fashion', 'none')
 
