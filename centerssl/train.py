@@ -434,6 +434,7 @@ def _check_state(self:Trainer):
              *_named_tensors({c.name: c.state_dict() for c in self.callbacks}, 'callbacks')]
     self._check_finite(named, "non-finite model state after the step, so it was not saved", self.step)
 
+# %% ../nbs/11_train.ipynb #d760519a
 @patch
 def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     "One optimisation step on a uint8 batch `x`, without a host sync; returns the method's output dict"
@@ -465,6 +466,7 @@ def _line_due(self:Trainer, step:int) -> bool:
     return (step % self.log_every == 0 or step >= self.total_steps or self.batch_in_epoch + 1 >= len(self.loader)
             or any(c.logs_at(step) for c in self.callbacks))
 
+# %% ../nbs/11_train.ipynb #36834587
 @patch
 def _nonfinite_flag(self:Trainer, loss:torch.Tensor) -> torch.Tensor:
     "1. if the loss or a gradient is NaN/inf on any rank, else 0. (a 0-d float32 tensor on the device; no host sync)"
@@ -485,6 +487,7 @@ def _opt_step(self:Trainer, bad:torch.Tensor):
         self.opt.step()
     elif found.item() == 0: self.opt.step()          # an optimiser without found_inf (e.g. an older torch's SGD): one host read
 
+# %% ../nbs/11_train.ipynb #dff802cb
 @patch
 def _fetch(self:Trainer, vals:dict) -> dict:
     "`vals` with its tensors as floats and the skipped-step counters checked: one device-to-host transfer; raises `NonFiniteLoss`"
