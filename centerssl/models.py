@@ -111,6 +111,7 @@ def split_views(x:torch.Tensor, interleaved:bool, k:int=2) -> tuple[torch.Tensor
     "The `k` views of a batch made by `merge_views` (no copy)"
     return deinterleave(x, k) if interleaved else x.chunk(k)
 
+# %% ../nbs/03_models.ipynb #f529ed07
 _STATS_DEVICES = {'cpu'}   # where the statistics come from `native_batch_norm` (elsewhere: `F.batch_norm`, cuDNN)
 
 def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.Tensor:
@@ -130,6 +131,7 @@ def _interleaved_bn(bn:nn.Module, x:torch.Tensor, k:int, pending:dict) -> torch.
         pending[bn] = ('copies', rm, rv)
     return out(y)
 
+# %% ../nbs/03_models.ipynb #9f08c2f5
 _CONSTS = {}
 def _const(values:tuple, dtype, device, reps:tuple|None=None) -> torch.Tensor:
     "The vector `values` (value `i` repeated `reps[i]` times) made once per device: a tensor from host values is an upload on a GPU"
@@ -163,6 +165,7 @@ def _fold_running_stats(pending:dict, k:int):
             torch._foreach_add_([bn.num_batches_tracked for bn in bns], k)
     pending.clear()
 
+# %% ../nbs/03_models.ipynb #3fe3e354
 def _per_view_forward(bn:nn.Module, k:int, interleaved:bool, pending:dict):
     own = type(bn).forward.__get__(bn)          # the layer's class forward, bound
     native = type(bn).forward is nn.modules.batchnorm._BatchNorm.forward   # a plain BatchNorm1d/2d/3d
