@@ -27,48 +27,13 @@ BatchNorm on concatenated views); `--cpu-layout` counts the CPU defaults instead
 
 The counts do not depend on timing, load or the number of threads; they are printed, not asserted here.
 """
-import argparse, collections, sys, tempfile, traceback, weakref
+import argparse, sys, tempfile
 from pathlib import Path
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+from centerssl.train import HostReads      # ops, kernels, host reads (and where in centerssl, with sites=True)
 from step_bench import make_trainer, bare_side     # bench/step_bench.py (the script's folder is on sys.path)
 
-SYNC_OPS = {'_local_scalar_dense', 'is_nonzero', 'nonzero', 'equal', 'allclose', 'masked_select', 'unique', '_unique2',
-            'repeat_interleave', 'item', 'lift_fresh'}
-NO_KERNEL = {'view', '_unsafe_view', 'detach', 'slice', 't', 'expand', 'as_strided', 'select', 'alias', 'unsqueeze', 'squeeze',
-             'permute', 'transpose', 'split', 'split_with_sizes', 'unbind', '_reshape_alias', 'empty', 'empty_strided', 'diagonal',
-             '_record_function_enter_new', '_record_function_exit', 'lift_fresh', 'unfold', 'expand_as', 'view_as'}
 OPS_GOAL, SYNC_GOAL = 1.5, 0
-
-class Count(TorchDispatchMode):
-    "Count the aten ops dispatched inside the mode; for host syncs, also where in centerssl they were called"
-    def __init__(self, sites:bool=False):
-        super().__init__()
-        self.ops, self.kernels, self.syncs, self.where, self.sites, self.host = 0, 0, 0, collections.Counter(), sites, {}
-    def _sync(self, name):
-        self.syncs += 1
-        if self.sites:
-            fr = [f for f in traceback.extract_stack()[:-2] if '/centerssl/' in f.filename.replace('\\', '/')]
-            self.where[f"{Path(fr[-1].filename).name}:{fr[-1].lineno} ({name})" if fr else f"outside centerssl ({name})"] += 1
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops += 1
-        name = func._overloadpacket.__name__
-        self.kernels += name not in NO_KERNEL
-        if name in SYNC_OPS and not (name == 'repeat_interleave' and (kwargs or {}).get('output_size') is not None):   # sized: no sync
-            self._sync(name)
-        out = func(*args, **(kwargs or {}))
-        if name == 'randperm' and (kwargs or {}).get('device') in (None, torch.device('cpu')): self.host[id(out)] = weakref.ref(out)   # host-born:
-        return out                                                   # reading it is no device read on a GPU either
-    def _host_born(self, t):
-        r = self.host.get(id(t))
-        return r is not None and r() is t
-    def __enter__(self):             # host reads that are no dispatcher op on a CPU tensor
-        self._old = {k: getattr(torch.Tensor, k) for k in ('tolist', 'numpy')}
-        for k, f in self._old.items(): setattr(torch.Tensor, k, lambda t, *a, _f=f, _k=k, **kw: (self._host_born(t) or self._sync(_k)) and None or _f(t, *a, **kw))
-        return super().__enter__()
-    def __exit__(self, *exc):
-        for k, f in self._old.items(): setattr(torch.Tensor, k, f)
-        return super().__exit__(*exc)
 
 def counts(name, args):
     with tempfile.TemporaryDirectory() as out:
@@ -81,15 +46,15 @@ def counts(name, args):
             t.train_step(x, y); t.step += 1; t._cb('after_step')
         bare_fb, bare_opt, _, ema = bare_side(t, x)
         step(); bare_fb(); bare_opt()                      # warm: lazily created state (optimiser buffers, caches)
-        with Count(args.sites) as c: step()
-        with Count() as g:
+        with HostReads(args.sites) as c: step()
+        with HostReads() as g:
             with torch.no_grad(): t.aug(x)
-        with Count() as b: bare_fb(); bare_opt()
+        with HostReads() as b: bare_fb(); bare_opt()
         t.step = plain; t.train_step(x, y); t.step += 1
-        with Count(args.sites) as w: t._cb('after_step'); t._write_metrics(force=True)   # what writing a metrics line adds
-        return dict(method=name, ema=ema, ops=c.ops, bare=b.ops, ratio=c.ops / b.ops, syncs=c.syncs, where=c.where,
+        with HostReads(args.sites) as w: t._cb('after_step'); t._write_metrics(force=True)   # what writing a metrics line adds
+        return dict(method=name, ema=ema, ops=c.ops, bare=b.ops, ratio=c.ops / b.ops, syncs=len(c.reads), where=c.where,
                     noaug=(c.ops - g.ops) / b.ops, kern=c.kernels / b.kernels, aug=g.ops,
-                    line_syncs=w.syncs, line_where=w.where)
+                    line_syncs=len(w.reads), line_where=w.where)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])

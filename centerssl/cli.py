@@ -81,6 +81,20 @@ def _check_momenta(momenta):
     if bad: raise ValueError(f"momenta={momenta!r}: the EMA momentum must lie in [0, 1] (0: the target is the online network, 1: it never moves); {bad[0]!r} does not")
     if len(set(map(float, momenta))) < len(momenta): raise ValueError(f"momenta={momenta!r}: each momentum once, please")
 
+# %% ../nbs/15_cli.ipynb #7a174294
+def _check_fashion_files(data, required:bool):
+    "True after reading every Fashion-MNIST file that will be used (a truncated one raises, naming it); False if none is installed and not `required`"
+    from centerssl.imagedata import find_fashion_mnist, read_fashion_mnist
+    try: files = find_fashion_mnist(data)
+    except FileNotFoundError as e:
+        if required or 'were not found' not in str(e): raise
+        return False
+    read_fashion_mnist(files)
+    return True
+
+# %% ../nbs/15_cli.ipynb #9c5ab87a
+PROFILES = ('smoke', 'quick', 'gpu', 'paper')
+
 def _check_values(params:dict, declared:set):
     "Check the overrides that can be checked before a kernel starts"
     from centerssl.toytrain import make_configs, _check_steps
@@ -101,19 +115,7 @@ def _check_values(params:dict, declared:set):
     if 'data' in declared and not imagenet and params.get('dataset', 'auto') in ('auto', 'fashion-mnist'):
         _check_fashion_files(params.get('data'), required=params.get('dataset') == 'fashion-mnist' or 'data' in params or params.get('profile') == 'gpu')
 
-def _check_fashion_files(data, required:bool):
-    "True after reading every Fashion-MNIST file that will be used (a truncated one raises, naming it); False if none is installed and not `required`"
-    from centerssl.imagedata import find_fashion_mnist, read_fashion_mnist
-    try: files = find_fashion_mnist(data)
-    except FileNotFoundError as e:
-        if required or 'were not found' not in str(e): raise
-        return False
-    read_fashion_mnist(files)
-    return True
-
 # %% ../nbs/15_cli.ipynb #dfe4fbbd
-PROFILES = ('smoke', 'quick', 'gpu', 'paper')
-
 def check_params(params:dict, notebooks:dict) -> dict:
     "`{figure: the overrides its notebook declares}`; a `ValueError` for an override no selected notebook declares, or a value out of range"
     import papermill as pm
@@ -282,6 +284,7 @@ def runs_figure(rows:list[dict], # records from `train_runs`
     fig.update_layout(title=title, height=360 * nrows + 60, width=max(420 * cols, 700), template='plotly_white', margin=dict(l=50, r=20, t=90, b=40))
     return fig
 
+# %% ../nbs/15_cli.ipynb #ea9ac3ba
 def mean_std(xs) -> dict:
     "`{'seeds', 'mean', 'std'}` of per-seed values `xs` (std over seeds, not of the mean)"
     t = torch.tensor([float(x) for x in xs], dtype=torch.float64)
@@ -293,6 +296,7 @@ def above(a:dict, b:dict):
     gap = a['mean'] - b['mean']
     return None if abs(gap) <= max(a['std'], b['std']) else gap > 0
 
+# %% ../nbs/15_cli.ipynb #d1593352
 def summarize_runs(rows:list[dict], # records from `train_runs`
                    settings, # the settings' labels, in order
                    metrics:list[str], # the metrics to summarise
@@ -309,12 +313,12 @@ def summarize_runs(rows:list[dict], # records from `train_runs`
     print(f"untrained network: kNN accuracy {start['mean']:.3f} ± {start['std']:.3f}")
     return dict(final=final, curves=curves, start=start)
 
+# %% ../nbs/15_cli.ipynb #e3802bdf
 def print_claims(claims:list[dict]):
     "Print `[{'claim', 'measured', 'holds'}]`: the paper's claim, what was measured, and holds / does NOT hold / not resolved (`holds` None)"
     w = max(len(c['claim']) for c in claims)
     say = {True: 'holds', False: 'does NOT hold', None: 'not resolved: within the spread over seeds (or one seed)'}
     for c in claims: print(f"{c['claim']:{w}s}  {c['measured']}  -> {say[c['holds']]}")
-
 
 # %% ../nbs/15_cli.ipynb #5ac6f8e4
 def run_figures(only=None, # figure names (None: all); e.g. ['fig3', 'fig4'] or ['fig3,fig4']
@@ -346,6 +350,7 @@ def run_figures(only=None, # figure names (None: all); e.g. ['fig3', 'fig4'] or 
             if os.path.exists(tmp): os.remove(tmp)
     return rows
 
+# %% ../nbs/15_cli.ipynb #747e006b
 def _made(out:Path, stem:str, since:float) -> dict:
     "What a notebook run wrote: the profile and dataset from its JSON, and how many PNGs (files written since `since`)"
     new = lambda p: p.exists() and p.stat().st_mtime >= since - 1
@@ -354,6 +359,7 @@ def _made(out:Path, stem:str, since:float) -> dict:
     pngs = [p for p in out.glob(f'{stem}*.png') if new(p)]
     return dict(profile=meta.get('profile', '?'), dataset=meta.get('dataset', '?'), png=f'yes ({len(pngs)})' if pngs else 'no')
 
+# %% ../nbs/15_cli.ipynb #18412172
 def summary_table(rows:list[dict]) -> str:
     "The figure / status / profile / dataset / PNG / seconds table printed at the end"
     lines = [f"{'figure':8s} {'status':7s} {'profile':8s} {'dataset':14s} {'png':8s} {'seconds':>8s}"]

@@ -21,6 +21,7 @@ def _chunk_rows(n_train:int, device:torch.device, chunk:int|None) -> int:
     budget = 2**27 if device.type == 'cuda' else 2**26   # similarities per block: 512 MB on GPU, 256 MB on CPU
     return max(1, budget // max(n_train, 1))
 
+# %% ../nbs/12_eval.ipynb #6ff8af78
 def _group_topk(sims:torch.Tensor, # `(R, g·G)` similarities; padding columns hold -inf
                 k:int, # neighbours per row, k <= G
                 g:int, # members per group
@@ -34,10 +35,12 @@ def _group_topk(sims:torch.Tensor, # `(R, g·G)` similarities; padding columns h
 
 _GROUP = 16   # members per group of `_group_topk`; used when the train set has >= 4·_GROUP·k rows
 
+# %% ../nbs/12_eval.ipynb #d91b344e
 def _check_feats(x, name):
     if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.is_floating_point() and len(x) > 0):
         raise ValueError(f"{name} must be a non-empty floating tensor (N, D), got {getattr(x, 'dtype', type(x).__name__)} {tuple(getattr(x, 'shape', ()))}")
 
+# %% ../nbs/12_eval.ipynb #58633273
 @torch.no_grad()
 def knn_predict(train_feats:torch.Tensor, # `(N, D)` features of the labelled reference set
                 train_labels:torch.Tensor, # `(N,)` integer labels

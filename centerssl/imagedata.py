@@ -122,6 +122,7 @@ def hsv_to_rgb(x:torch.Tensor) -> torch.Tensor:
     q = (k + 6 * h.unsqueeze(1)) % 6
     return v.unsqueeze(1) - (v * s).unsqueeze(1) * torch.minimum(q, 4 - q).clamp(0, 1)
 
+# %% ../nbs/02_imagedata.ipynb #4fab8803
 def adjust_hue(x, f):
     "Rotate the hue of RGB images by per-sample fractions `f` of the colour circle (1-channel images unchanged)"
     if x.shape[1] == 1: return x
@@ -203,8 +204,6 @@ class ViewAugment(nn.Module):
                 f"gray_p={self.gray_p}, blur_p={self.blur_p}, solarize_p={self.solarize_p}")
 
 # %% ../nbs/02_imagedata.ipynb #0c39a59d
-_PROBS = ('flip_p', 'jitter_p', 'gray_p', 'blur_p', 'solarize_p')
-
 @patch
 def jitter_colour(self:ViewAugment, x:torch.Tensor,
                   p:float|torch.Tensor|None=None, # the probability of jitter, per sample `(B,)` or one (default `jitter_p`)
@@ -224,6 +223,9 @@ def jitter_colour(self:ViewAugment, x:torch.Tensor,
         f = torch.where(on, f, torch.full_like(f, ident))
         x = x.lerp_(fn(x, f), _per(on).to(x.dtype)) if fn is adjust_hue else fn(x, f)   # hue(0) is not exactly x: keep x where off
     return x
+
+# %% ../nbs/02_imagedata.ipynb #639cac42
+_PROBS = ('flip_p', 'jitter_p', 'gray_p', 'blur_p', 'solarize_p')
 
 @patch
 def forward(self:ViewAugment, x:torch.Tensor,
@@ -296,6 +298,7 @@ class TwoViews(nn.Module):
         y = self.view1(torch.cat([x, x]), self._probs(B, x.device))
         return y[:B], y[B:]
 
+# %% ../nbs/02_imagedata.ipynb #510928d6
 _PRESETS = ('simclr', 'byol', 'digits', 'fashion', 'none')
 
 def two_views(preset:str='byol', # 'simclr', 'byol', 'digits', 'fashion' or 'none' (normalise only)
@@ -381,11 +384,13 @@ def _tv_split(name, root, split, download):
     y = torch.as_tensor(ds.targets if hasattr(ds, 'targets') else ds.labels, dtype=torch.long)
     return x.contiguous(), y
 
+# %% ../nbs/02_imagedata.ipynb #ad06d575
 def _resize_u8(x, size):
     if x.shape[-1] == size: return x
     out = [F.interpolate(c.float(), size=(size, size), mode='bilinear', antialias=True, align_corners=False) for c in x.split(4096)]
     return torch.cat(out).round().clamp(0, 255).to(torch.uint8)
 
+# %% ../nbs/02_imagedata.ipynb #1cc76a39
 def load_torchvision(name:str, # 'cifar10', 'cifar100' or 'stl10'
                      root, # folder of the torchvision dataset
                      download:bool=False, # fetch it into `root` if absent
@@ -539,6 +544,7 @@ def _idx_files(folder:Path) -> dict:
             if (folder/name).is_file(): found[k] = folder/name; break
     return found
 
+# %% ../nbs/02_imagedata.ipynb #6a9ab93b
 def find_fashion_mnist(root=None, # `--data DIR` (None: only the Debian package's folder)
                        download:bool=False, # fetch with torchvision into `root` if no folder has the files
                       ) -> dict:
@@ -663,10 +669,12 @@ def _collate_files(items):
     xs, ys, sk = zip(*items)
     return torch.stack(xs), torch.stack([torch.as_tensor(y) for y in ys]), torch.tensor(sum(sk))
 
+# %% ../nbs/02_imagedata.ipynb #7b858471
 def _loader_seed(seed:int, rank:int, epoch:int) -> int:
     "The seed of the DataLoader's own generator for `(seed, rank, epoch)`"
     return (seed * 1_000_003 + rank * 7_919 + epoch * 10_000_019) % 2**62
 
+# %% ../nbs/02_imagedata.ipynb #5ef56765
 class SSLLoader:
     "Batches `(x, y)` of a dataset on `device`, resumable with `set_epoch(epoch, start)`; counts skipped files"
     def __init__(self, ds:Dataset, batch_size:int, device='cpu', shuffle:bool=True, drop_last:bool=True, seed:int=0,

@@ -142,6 +142,7 @@ def _const(values:tuple, dtype, device, reps:tuple|None=None) -> torch.Tensor:
         _CONSTS[key] = (t if reps is None else t.repeat_interleave(torch.tensor(reps))).to(device)
     return _CONSTS[key]
 
+# %% ../nbs/03_models.ipynb #8ba42f07
 def _fold_running_stats(pending:dict, k:int):
     "Update each pending layer's running statistics as its `k` views one after the other would, in a few calls for all layers"
     groups = {}
@@ -325,6 +326,7 @@ def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tenso
         if _HOST_CHECKS[0] and not all_finite(x): raise ValueError(f"{k} contains NaN or inf")
     return x1, x2
 
+# %% ../nbs/03_models.ipynb #4bc5c8c4
 @patch
 def param_groups(self:SSLMethod) -> list[dict]:
     "Parameter groups for `torch.optim`: by default one group with every trainable parameter"

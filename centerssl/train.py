@@ -4,24 +4,26 @@
 
 # %% ../nbs/11_train.ipynb #fd93f757
 from __future__ import annotations
-import ast, contextlib, hashlib, importlib, inspect, json, math, os, pkgutil, random, sys, tempfile, time, types, warnings
+import ast, collections, contextlib, hashlib, importlib, inspect, json, math, os, pkgutil, random, sys, tempfile, time, traceback, types, warnings, weakref
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
+from torch.utils._python_dispatch import TorchDispatchMode
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank, shutdown_dist, no_host_checks
 from .imagedata import SSLData, SSLLoader, TwoViews, two_views, load_dataset, DATASETS
 from .eval import knn_eval, extract_features, linear_probe
 from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn, grad_norms
+from .checkpoint import Checkpointing, CheckpointError, read_checkpoint, atomic_save
 
 # %% auto #0
 __all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS', 'train_cli', 'import_methods', 'ConvNet',
            'make_backbone', 'method_hparams', 'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler',
            'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'check_settings', 'Trainer',
-           'NonFiniteLoss', 'atomic_save', 'CheckpointError', 'read_checkpoint', 'small_hparams', 'pick_device',
-           'setup_distributed', 'DistTimeout', 'run_training', 'train_runs']
+           'NonFiniteLoss', 'HostReads', 'small_hparams', 'pick_device', 'setup_distributed', 'DistTimeout',
+           'run_training', 'train_runs']
 
 # %% ../nbs/11_train.ipynb #67542d92
 def import_methods() -> dict:
@@ -313,8 +315,8 @@ def check_settings(**kw):
         if k in ('weight_decay', 'warmup_epochs') and not (ok and v >= 0): raise ValueError(f"{k} must be a number >= 0, got {v!r}")
 
 # %% ../nbs/11_train.ipynb #bb436809
-class Trainer:
-    "Train an `SSLMethod` on `SSLData` with two views made on the device; see `fit`"
+class Trainer(Checkpointing):
+    "Train an `SSLMethod` on `SSLData` with two views made on the device; see `fit` (checkpoints: `Checkpointing`, chapter 11b)"
     def __init__(self, method:SSLMethod, data:SSLData, out, # run folder (metrics, checkpoint)
                  epochs:int=5, batch_size:int=256, # per process
                  lr:float=0.05, # base learning rate for a global batch of 256
@@ -508,6 +510,49 @@ def _nan_message(self:Trainer, loss, why:str='', step:int|None=None) -> str:
     return (f"{self.method.name}: {what} at step {self.step + 1 if step is None else step} (epoch {self.epoch + 1}); "
             f"training stopped; {good}. Lower the learning rate (--lr) or check the data.")
 
+# %% ../nbs/11_train.ipynb #b909022c
+class HostReads(TorchDispatchMode):
+    "While active: the aten ops dispatched (`ops`, `kernels`) and the host reads of tensor values (`reads`), each a wait for the queue on a GPU"
+    read_ops = {'_local_scalar_dense', 'is_nonzero', 'nonzero', 'equal', 'allclose', 'masked_select', 'unique', '_unique2', 'item', 'lift_fresh'}
+    no_kernel = {'view', '_unsafe_view', 'detach', 'slice', 't', 'expand', 'as_strided', 'select', 'alias', 'unsqueeze', 'squeeze', 'permute',
+                 'transpose', 'split', 'split_with_sizes', 'unbind', '_reshape_alias', 'empty', 'empty_strided', 'diagonal', 'lift_fresh',
+                 '_record_function_enter_new', '_record_function_exit', 'unfold', 'expand_as', 'view_as'}   # ops that launch no kernel
+    def __init__(self, sites:bool=False): # also count where in centerssl each read happens (`where`: 'file:line (op)')
+        super().__init__()
+        self.ops, self.kernels, self.reads, self.where, self.sites, self._host = 0, 0, [], collections.Counter(), sites, {}
+    def _read(self, name):
+        self.reads.append(name)
+        if self.sites:
+            fr = [f for f in traceback.extract_stack()[:-2] if '/centerssl/' in f.filename.replace('\\', '/')]
+            self.where[f"{Path(fr[-1].filename).name}:{fr[-1].lineno} ({name})" if fr else f"outside centerssl ({name})"] += 1
+
+# %% ../nbs/11_train.ipynb #e26e80f4
+@patch
+def __torch_dispatch__(self:HostReads, func, types, args=(), kwargs=None):
+    name, kwargs = func._overloadpacket.__name__, kwargs or {}
+    self.ops += 1; self.kernels += name not in self.no_kernel
+    if name in self.read_ops or (name == 'repeat_interleave' and kwargs.get('output_size') is None): self._read(name)  # unsized: reads the repeats
+    out = func(*args, **kwargs)
+    if name == 'randperm' and kwargs.get('device') in (None, torch.device('cpu')): self._host[id(out)] = weakref.ref(out)
+    return out                                                  # born on the host: reading it waits for no device
+
+@patch
+def __enter__(self:HostReads):                                  # `tolist`/`numpy` read a CPU tensor without a dispatcher op
+    self._old = {k: getattr(torch.Tensor, k) for k in ('tolist', 'numpy')}
+    def wrap(f, k):
+        def read(t, *a, **kw):
+            r = self._host.get(id(t))
+            if not (r is not None and r() is t): self._read(k)
+            return f(t, *a, **kw)
+        return read
+    for k, f in self._old.items(): setattr(torch.Tensor, k, wrap(f, k))
+    return TorchDispatchMode.__enter__(self)
+
+@patch
+def __exit__(self:HostReads, *exc):
+    for k, f in self._old.items(): setattr(torch.Tensor, k, f)
+    return TorchDispatchMode.__exit__(self, *exc)
+
 # %% ../nbs/11_train.ipynb #4fa72cf3
 def _diagnostics(out:dict) -> dict:
     "The method's scalar diagnostics: every number or one-element floating tensor in its output besides `loss` and `z`"
@@ -543,186 +588,7 @@ def _write_metrics(self:Trainer, force:bool=False):
     if merge: self.history[-1] = rec
     else: self.history.append(rec)
 
-# %% ../nbs/11_train.ipynb #5811ead0
-def _rng_state() -> dict:
-    st = dict(torch=torch.get_rng_state(), python=random.getstate(), numpy=None,
-              cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else [])
-    npst = np.random.get_state()
-    st['numpy'] = dict(key=torch.from_numpy(npst[1].astype(np.int64)), pos=npst[2], has_gauss=npst[3], gauss=npst[4])
-    return st
-
-def _set_rng_state(st:dict):
-    torch.set_rng_state(st['torch'].cpu())
-    v, state, g = st['python']
-    random.setstate((v, tuple(state), g))
-    n = st['numpy']
-    np.random.set_state(('MT19937', n['key'].cpu().numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
-    if st['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all([s.cpu() for s in st['cuda']])
-
-def atomic_save(obj, path):
-    "`torch.save` to `path` through a temporary file and `os.replace`: `path` is always either the old or the new file"
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    with open(tmp, 'wb') as f:
-        torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):
-        fd = os.open(path.parent, os.O_RDONLY); os.fsync(fd); os.close(fd)
-
-# %% ../nbs/11_train.ipynb #2e7321c1
-_FORMAT = 'centerssl-checkpoint-v1'
-
-def _digest(obj) -> str:
-    "SHA-256 of everything in `obj` (tensor bytes, dtypes and shapes, container structure, other values' repr), in order"
-    h = hashlib.sha256()
-    def walk(o):
-        if isinstance(o, torch.Tensor):
-            t = o.detach().cpu().contiguous().reshape(-1)
-            h.update(f"T{t.dtype}{tuple(o.shape)}".encode()); h.update(t.view(torch.uint8).numpy().data)
-        elif isinstance(o, dict):
-            h.update(b'{')
-            for k, v in o.items(): walk(k); walk(v)
-            h.update(b'}')
-        elif isinstance(o, (list, tuple)):
-            h.update(b'(' if isinstance(o, tuple) else b'[')
-            for v in o: walk(v)
-            h.update(b')')
-        else: h.update(f"{type(o).__name__}:{o!r};".encode())
-    walk(obj)
-    return h.hexdigest()
-
-@patch
-def save_checkpoint(self:Trainer, check:bool=True):
-    "Write `checkpoint.pt` atomically (all ranks take part: RNG states are gathered); a non-finite state is never written"
-    if check: self._check_state()
-    rngs = [None] * world_size()
-    if is_dist(): dist.all_gather_object(rngs, _rng_state())
-    else: rngs = [_rng_state()]
-    if rank() == 0:
-        ck = dict(format=_FORMAT, config=self.config, method=self.method.name, model=self.method.state_dict(),
-                  optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), step=self.step, epoch=self.epoch,
-                  batch_in_epoch=self.batch_in_epoch, total_steps=self.total_steps, world_size=world_size(), rng=rngs,
-                  skipped=self.loader.skipped, metrics_lines=self._n_lines, callbacks={c.name: c.state_dict() for c in self.callbacks})
-        atomic_save({**ck, 'digest': _digest(ck)}, self.ckpt_path)   # read_checkpoint recomputes it: damage inside the file is caught
-    if is_dist(): dist.barrier()
-    self._ckpt_step = self.step
-
-# %% ../nbs/11_train.ipynb #9a965aef
-class CheckpointError(ValueError):
-    "A checkpoint that cannot be resumed"
-
-_MUST_MATCH = ('method', 'dataset', 'size', 'backbone', 'hp', 'batch_size', 'seed', 'optimizer', 'aug')
-_SHOULD_MATCH = ('epochs', 'max_steps', 'lr', 'weight_decay', 'momentum', 'warmup_epochs', 'amp')
-
-def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
-    "Load and validate a trainer checkpoint; `config` entries in `_MUST_MATCH` must agree with its own, those in `_SHOULD_MATCH` are warned about"
-    path = Path(path)
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"cannot read checkpoint {str(path)!r} ({type(e).__name__}: {str(e)[:200]}); it is corrupt or not a centerssl checkpoint. "
-                              f"It was left untouched: move it away (or choose another --out) to start a new run.") from None
-    if not (isinstance(ck, dict) and ck.get('format') == _FORMAT):
-        raise CheckpointError(f"{str(path)!r} is not a centerssl training checkpoint (no {_FORMAT!r} tag); it was left untouched")
-    if 'digest' in ck and _digest({k: v for k, v in ck.items() if k != 'digest'}) != ck['digest']:
-        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: its contents do not match the SHA-256 written with it (damaged on disk "
-                              f"or in a copy). It was left untouched: restore it from a backup, or move it away (or choose another --out) to start a new run.")
-    if config:
-        bad = {k: (ck['config'].get(k), config.get(k)) for k in _MUST_MATCH if k in config and ck['config'].get(k) != config.get(k)}
-        if bad:
-            what = '; '.join(f"{k}: checkpoint {a!r}, this run {b!r}" for k, (a, b) in bad.items())
-            raise CheckpointError(f"checkpoint {str(path)!r} belongs to another run ({what}); it was left untouched. "
-                                  f"Use the same settings to resume it, or another --out for a new run.")
-        changed = {k: (ck['config'][k], config[k]) for k in _SHOULD_MATCH if k in config and k in ck['config'] and ck['config'][k] != config[k]}
-        if changed and rank() == 0:
-            what = '; '.join(f"{k}: {a!r} → {b!r}" for k, (a, b) in changed.items())
-            at = f" at step {ck['step']}" if 'step' in ck else ''
-            nxt = f"step {ck['step'] + 1}" if 'step' in ck else 'the next step'
-            warnings.warn(f"resuming {str(path)!r}{at} with changed settings ({what}): the new values apply from {nxt} on, "
-                          f"so the result is not identical to an uninterrupted run with either setting", stacklevel=2)
-    return ck
-
-@patch
-def load_checkpoint(self:Trainer, path=None):
-    "Restore everything `save_checkpoint` wrote; the RNG states last, so the next step replays exactly"
-    ck = read_checkpoint(path or self.ckpt_path, self.config, self.device)
-    if ck['method'] != self.method.name:
-        raise CheckpointError(f"checkpoint {str(path or self.ckpt_path)!r} was written by method {ck['method']!r}, not {self.method.name!r}; it was left untouched")
-    try:
-        self.method.load_state_dict(ck['model'])
-        self.opt.load_state_dict(ck['optimizer']); self.sched.load_state_dict(ck['scheduler'])
-    except (RuntimeError, ValueError, KeyError) as e:
-        raise CheckpointError(f"checkpoint {str(path or self.ckpt_path)!r} does not fit this model ({str(e)[:300]}); it was left untouched") from None
-    self.step, self.epoch, self.batch_in_epoch = ck['step'], ck['epoch'], ck['batch_in_epoch']
-    self._apply_settings()                                   # lr, weight decay, momentum, schedule of *this* run, from the next step on
-    self.loader.skipped = ck.get('skipped', 0) if rank() == 0 else 0
-    self._n_lines = ck.get('metrics_lines', 0)
-    for c in self.callbacks:
-        if c.name in ck['callbacks']: c.load_state_dict(ck['callbacks'][c.name])
-    rngs = ck['rng']
-    if len(rngs) == world_size(): _set_rng_state(rngs[rank()])
-    else: warnings.warn(f"checkpoint was written by {len(rngs)} process(es), this run has {world_size()}: random streams are re-seeded, the run continues but is not bit-identical")
-    self._ckpt_step = self.step
-    return ck
-
-@patch
-def _apply_settings(self:Trainer):
-    "Set the optimiser's learning rates, weight decay and momentum from this run's settings (a resumed state holds the old ones)"
-    lr = self.scaled_lr
-    for g in self.opt.param_groups:
-        g['initial_lr'] = lr * g.get('lr_mult', 1.)
-        g['weight_decay'], g['momentum'] = self.weight_decay, self.momentum
-    self.sched.base_lrs = [g['initial_lr'] for g in self.opt.param_groups]
-    for g, base, fn in zip(self.opt.param_groups, self.sched.base_lrs, self.sched.lr_lambdas): g['lr'] = base * fn(self.sched.last_epoch)
-
 # %% ../nbs/11_train.ipynb #78911ffa
-@patch
-def _refusal(self:Trainer, resume:bool):
-    "Why this run may not start in `out` (None if it may)"
-    if resume: return None
-    if self.ckpt_path.exists():
-        return f"{self.ckpt_path} already exists; pass --resume (resume=True) to continue that run, or choose another --out"
-    found = [n for n in ('metrics.jsonl', 'config.json') if (self.out/n).exists()]
-    if found: return (f"{self.out} already holds the files of a run ({', '.join(found)}) but no checkpoint; nothing was changed. "
-                      f"Pass --resume (resume=True) to restart that run from scratch there (its files are kept, renamed to "
-                      f"{' and '.join(_aside_names(self.out, found))}), or choose another --out")
-
-def _aside_names(out:Path, names) -> list[str]:
-    "Free names for a failed run's files: `metrics.failed-1.jsonl`, `config.failed-1.json` (the first number free for all of them)"
-    k = 1
-    while any((out/f"{Path(n).stem}.failed-{k}{Path(n).suffix}").exists() for n in names): k += 1
-    return [f"{Path(n).stem}.failed-{k}{Path(n).suffix}" for n in names]
-
-def _out_error(out:Path, e:OSError) -> ValueError:
-    return ValueError(f"--out {str(out)!r}: cannot write the run there ({e.strerror or type(e).__name__}); choose a folder you can write to")
-
-@patch
-def _prepare_out(self:Trainer, resume:bool):
-    # rank 0 alone decides, before anyone writes, and tells the others: a rank that looked after rank 0 had
-    # written config.json would otherwise refuse a fresh run (a race seen in CI) while rank 0 went on
-    refusal = None
-    if rank() == 0:
-        try:                                                   # an unwritable --out fails here, before any training
-            self.out.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=self.out): pass
-        except OSError as e: refusal = _out_error(self.out, e)
-        refusal = refusal or self._refusal(resume)
-    if is_dist(): box = [refusal]; dist.broadcast_object_list(box, src=0); refusal = box[0]
-    if isinstance(refusal, Exception): raise refusal
-    if refusal: raise FileExistsError(refusal)
-    if resume and self.ckpt_path.exists():
-        self.load_checkpoint()
-        if self.step >= self.total_steps: return                # a finished run: nothing to write (see `fit`)
-    elif resume and rank() == 0:
-        found = [n for n in ('metrics.jsonl', 'config.json') if (self.out/n).exists()]
-        aside = _aside_names(self.out, found)
-        for n, a in zip(found, aside): os.replace(self.out/n, self.out/a)     # the failed run's record is kept
-        if self.verbose: print(f"no checkpoint in {self.out}: starting from scratch" + (f"; the earlier run's {' and '.join(found)} are kept as {' and '.join(aside)}" if found else ''))
-    if rank() == 0:
-        keep = self.metrics_path.read_text().splitlines()[:self._n_lines] if self.metrics_path.exists() else []
-        self._n_lines = len(keep)
-        tmp = self.metrics_path.with_name('metrics.jsonl.tmp'); tmp.write_text(''.join(l + '\n' for l in keep)); os.replace(tmp, self.metrics_path)
-        (self.out/'config.json').write_text(json.dumps(self.config, indent=1, default=str))
-    if is_dist(): dist.barrier()
-
 @patch
 def fit(self:Trainer, resume:bool=False) -> dict:
     "Train to `total_steps` (resuming from `checkpoint.pt` if `resume`); returns a summary with the last metrics"
@@ -761,6 +627,8 @@ def fit(self:Trainer, resume:bool=False) -> dict:
     return dict(out=str(self.out), metrics=str(self.metrics_path), checkpoint=str(self.ckpt_path), step=self.step,
                 last={k: v for r in self.history for k, v in r.items()})
 
+
+# %% ../nbs/11_train.ipynb #90540a62
 @patch
 def _cb_wrap(self:Trainer, it):
     for c in self.callbacks: it = c.wrap_iter(self, it)

@@ -80,7 +80,7 @@ def test_a_stopped_rank_times_out_naming_rank_and_step(tmp_path):
     "kill -STOP one of two workers: the other stops after --dist-timeout with the rank and step, and the last checkpoint is kept"
     import shutil, signal, time
     from conftest import torchrun
-    from centerssl.train import read_checkpoint
+    from centerssl.checkpoint import read_checkpoint
     out = tmp_path/'run'
     exe = shutil.which('torchrun', path=os.path.dirname(sys.executable)) or shutil.which('torchrun')
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': ''}

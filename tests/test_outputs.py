@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+CHAPTERS = sorted((ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb'))
 MAKES_FIGURE = re.compile(r'make_subplots\(|go\.Figure\(|curves_figure\(|runs_figure\(|\.figure\(\)')
-TIMING = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|µs)\b|\(\d+\.\d+\s?s\)|'time': \d|<progress ")
+TIMING = re.compile(r"\bin \d+\.\d+\s?s\b|\b\d+(?:\.\d+)?\s?(?:ms|µs)\b|\(\d+\.\d+\s?s\)|'time': \d|<progress ")
 MAX_BYTES = 1_500_000
 
 def src(c): return ''.join(c['source'])

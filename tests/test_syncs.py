@@ -6,35 +6,10 @@ any device as dispatcher ops (`_local_scalar_dense` from `.item()`/`float()`/`bo
 as `Tensor.tolist()`/`.numpy()` calls, and uploads of host data as `lift_fresh` (`torch.tensor(...)`); the counts are
 deterministic, so they are tests. Both layouts are covered: the CPU default and the GPU's (bf16 autocast, channels_last).
 """
-import contextlib, tempfile, weakref
+import contextlib, tempfile
 import pytest, torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from centerssl.train import Trainer, import_methods, small_hparams, make_backbone
+from centerssl.train import Trainer, import_methods, small_hparams, make_backbone, HostReads
 from centerssl.imagedata import load_dataset
-
-SYNC_OPS = {'_local_scalar_dense', 'is_nonzero', 'nonzero', 'equal', 'allclose', 'masked_select', 'unique', '_unique2', 'item', 'lift_fresh'}
-
-class Syncs(TorchDispatchMode):
-    "Count host reads (and uploads) of tensors while active: dispatcher ops, and `tolist`/`numpy` calls at the Python level"
-    def __init__(self):
-        super().__init__(); self.seen, self.host = [], {}
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        name = func._overloadpacket.__name__
-        if name in SYNC_OPS or (name == 'repeat_interleave' and (kwargs or {}).get('output_size') is None): self.seen.append(name)
-        out = func(*args, **(kwargs or {}))
-        if name == 'randperm' and (kwargs or {}).get('device') in (None, torch.device('cpu')): self.host[id(out)] = weakref.ref(out)   # host-born:
-        return out                                                   # reading it is no device read on a GPU either
-    def _host_born(self, t):
-        r = self.host.get(id(t))
-        return r is not None and r() is t
-    def __enter__(self):
-        self._old = {k: getattr(torch.Tensor, k) for k in ('tolist', 'numpy')}
-        for k, f in self._old.items():
-            setattr(torch.Tensor, k, lambda t, *a, _f=f, _k=k, **kw: (self._host_born(t) or self.seen.append(_k)) and None or _f(t, *a, **kw))
-        return super().__enter__()
-    def __exit__(self, *exc):
-        for k, f in self._old.items(): setattr(torch.Tensor, k, f)
-        return super().__exit__(*exc)
 
 DATA = load_dataset('digits')
 METHODS = sorted(import_methods())
@@ -64,10 +39,10 @@ def test_no_host_sync_in_a_plain_step_one_per_metrics_line(name, gpu_layout, tmp
     line = 49                                                   # step 50: a metrics line, CenterMonitor and GradProbe all fire
     assert t._line_due(line + 1) and all(c.logs_at(line + 1) for c in t.callbacks if c.name in ('CenterMonitor', 'GradProbe'))
     one_step(t, x, y, plain, False); one_step(t, x, y, line, True)   # warm: lazily made state and constants
-    with Syncs() as s: one_step(t, x, y, plain, False)
-    assert s.seen == [], f"{name}: a plain step read the device {len(s.seen)} time(s): {s.seen}"
-    with Syncs() as s: one_step(t, x, y, line, True)
-    assert len(s.seen) <= 1, f"{name}: a step with a metrics line read the device {len(s.seen)} times: {s.seen}"
+    with HostReads() as s: one_step(t, x, y, plain, False)
+    assert s.reads == [], f"{name}: a plain step read the device {len(s.reads)} time(s): {s.reads}"
+    with HostReads() as s: one_step(t, x, y, line, True)
+    assert len(s.reads) <= 1, f"{name}: a step with a metrics line read the device {len(s.reads)} times: {s.reads}"
     rec = t.history[-1]
     assert rec['step'] == line + 1 and {'loss', 'z_center_norm', 'grad_center_share', 'center_norm'} <= rec.keys(), rec
     assert all(isinstance(v, (int, float)) for v in rec.values()), rec
@@ -94,5 +69,5 @@ def test_the_two_view_augmentation_reads_nothing_from_the_device(preset):
     aug = two_views(preset, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
     x = torch.randint(0, 256, (16, 3, 40, 40), dtype=torch.uint8)
     aug(x)
-    with Syncs() as s: v1, v2 = aug(x)
-    assert s.seen == [] and v1.shape == v2.shape == (16, 3, 32, 32), s.seen
+    with HostReads() as s: v1, v2 = aug(x)
+    assert s.reads == [] and v1.shape == v2.shape == (16, 3, 32, 32), s.reads

@@ -177,7 +177,7 @@ def test_bad_checkpoints_are_errors_and_left_untouched(tmp_path):
 
 
 def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path):
-    from centerssl.train import atomic_save
+    from centerssl.checkpoint import atomic_save
     p = tmp_path/'checkpoint.pt'
     atomic_save({'step': 1, 'w': torch.ones(1000)}, p)
     h = sha(p)

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 def chapters() -> list[Path]:
-    return sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')) + [ROOT/'nbs'/'index.ipynb']
+    return sorted((ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb')) + [ROOT/'nbs'/'index.ipynb']
 
 def execute(path:Path, timeout:int=1800) -> tuple[Path, str|None, float]:
     "Run `path` top to bottom in a fresh kernel (cwd: its folder) and write it back with its outputs; the error text if it failed"

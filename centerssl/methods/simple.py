@@ -107,6 +107,7 @@ class Simple(SSLMethod):
         return dict(loss=c['loss'], z=z, center_norm=c['s'].norm().detach(),
                     invariance=c['invariance'].detach(), penalty=c['penalty'].detach())
 
+# %% ../../nbs/10_simple.ipynb #eea8e12f
 @register_representation_loss('simple')
 def _simple_rep(lam:float=1., penalty:str='norm', stop_grad:bool=False):
     loss = SimpleLoss(lam, penalty, stop_grad)
