@@ -200,6 +200,14 @@ def _row(cfg:ToyConfig, run:int, step:int) -> dict:
 def _check_steps(steps, log_every):
     _int(steps, 'steps', 1); _int(log_every, 'log_every', 1)
 
+_DATA = {}
+def _dataset(cfg:ToyConfig) -> dict:
+    "The run's dataset (cached: runs share it)"
+    key = (cfg.dataset, cfg.n_train, cfg.n_test, cfg.data_seed)
+    if key not in _DATA: _DATA[key] = toy_dataset(*key)
+    return _DATA[key]
+
+# %% ../nbs/13_toytrain.ipynb #d68fe5c5
 def train_toy_sequential(cfg:ToyConfig, # the run
                          steps:int, # SGD steps
                          log_every:int=50, # log every this many steps (and at step 0)
@@ -219,13 +227,6 @@ def train_toy_sequential(cfg:ToyConfig, # the run
         if (t + 1) % log_every == 0 or t + 1 == steps:
             rows.append(dict(_row(cfg, run, t + 1), **toy_eval_one(model, d, cfg), train_loss=sum(acc)/len(acc))); acc = []
     return rows
-
-_DATA = {}
-def _dataset(cfg:ToyConfig) -> dict:
-    "The run's dataset (cached: runs share it)"
-    key = (cfg.dataset, cfg.n_train, cfg.n_test, cfg.data_seed)
-    if key not in _DATA: _DATA[key] = toy_dataset(*key)
-    return _DATA[key]
 
 # %% ../nbs/13_toytrain.ipynb #789cc3a8
 def _mlp(x, ws, bs):

@@ -196,6 +196,7 @@ class ExplorerMethod:
     ema:float|None=None # default EMA momentum; None: the method has no teacher
     chunk:int=10 # training steps per update of the panel (keeps an update under ~100 ms)
 
+# %% ../nbs/14_widgets.ipynb #4ed61152
 def _byol(pred):
     def build(dim, ema):
         from centerssl.methods.byol import BYOL
@@ -531,6 +532,7 @@ def _set_playing(self:ToyExplorer, on:bool):
     b = self.buttons['play']
     b.description, b.button_style = ('⏸ pause', 'info') if on else ('▶ play', 'success')
 
+# %% ../nbs/14_widgets.ipynb #d057aeee
 @patch
 async def _play_loop(self:ToyExplorer):
     try:
@@ -558,6 +560,7 @@ async def wait(self:ToyExplorer):
     "Wait until the playing task (if any) has stopped"
     if self._task is not None: await self._task
 
+# %% ../nbs/14_widgets.ipynb #fd703c2f
 @patch
 def run_ticks(self:ToyExplorer, n:int|None=None) -> dict|None:
     "Run `n` ticks synchronously (None: until `steps`); the last row"
@@ -588,6 +591,7 @@ def _defaults(self:ToyExplorer, method:str, keep=()):
     finally: self._hold = False
     self._enable()
 
+# %% ../nbs/14_widgets.ipynb #a5330274
 @patch(nm='set')
 def _set_settings(self:ToyExplorer, **settings):
     "Change settings by name (`dataset`, `method`, `lam`, `lr`, `momentum`, `ema`, `seed`, `steps`, `dim`) and start a fresh run"
