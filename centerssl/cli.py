@@ -326,17 +326,17 @@ def run_figures(only=None, # figure names (None: all); e.g. ['fig3', 'fig4'] or 
                 params:dict=None, # parameter overrides for every selected notebook
                 folder=None, # folder of the notebooks; default `experiments_dir()`
                 kernel_name:str=None, # Jupyter kernel; default the notebooks' (python3, this interpreter)
-                progress:bool=True, # show a fastprogress bar
+                progress:bool=True, # show a tqdm progress bar
                ) -> list[dict]:
     "Execute the selected experiment notebooks with papermill into `out`; one summary row per figure"
     import papermill as pm
-    from fastprogress.fastprogress import progress_bar
+    from tqdm.auto import tqdm
     nbs = select_figures(only, figure_notebooks(folder))
     if not nbs: raise ValueError(f"no experiment notebooks found in {folder or experiments_dir()}")
     params = dict(params or {}); per_nb = check_params(params, nbs)
     out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name, path in (progress_bar(list(nbs.items())) if progress else nbs.items()):
+    for name, path in (tqdm(list(nbs.items()), desc='figures') if progress else nbs.items()):
         t0, t0_wall, tmp = time.perf_counter(), time.time(), _tmp(out, path.name)
         try:
             pm.execute_notebook(str(path), tmp, parameters=dict(per_nb[name], out=str(out)), kernel_name=kernel_name,

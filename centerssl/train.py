@@ -21,9 +21,9 @@ from .checkpoint import Checkpointing, CheckpointError, read_checkpoint, atomic_
 # %% auto #0
 __all__ = ['BACKBONES', 'M_TRIM_THRESHOLD', 'M_MMAP_THRESHOLD', 'SMALL_HPARAMS', 'train_cli', 'import_methods', 'ConvNet',
            'make_backbone', 'method_hparams', 'parse_hparams', 'LARS', 'lr_factor', 'make_optimizer', 'make_scheduler',
-           'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'tune_malloc', 'check_settings', 'Trainer',
-           'NonFiniteLoss', 'HostReads', 'small_hparams', 'pick_device', 'setup_distributed', 'DistTimeout',
-           'run_training', 'train_runs']
+           'Callback', 'CenterMonitor', 'GradProbe', 'Progress', 'KNNEval', 'check_probe_data', 'OnlineProbe',
+           'tune_malloc', 'check_settings', 'Trainer', 'NonFiniteLoss', 'HostReads', 'small_hparams', 'pick_device',
+           'setup_distributed', 'DistTimeout', 'run_training', 'train_runs']
 
 # %% ../nbs/11_train.ipynb #67542d92
 def import_methods() -> dict:
@@ -249,16 +249,20 @@ def _interactive() -> bool:
     return sys.stdout.isatty()
 
 class Progress(Callback):
-    "A fastprogress bar per epoch (rank 0), with the latest loss as comment"
+    "A tqdm bar per epoch (rank 0), with the loss of the last metrics line"
     order = -10
     def __init__(self, show:bool|None=None): self.show, self.bar = show, None
     def wrap_iter(self, t, it):
         if rank() != 0 or not (self.show if self.show is not None else _interactive()) or os.environ.get('IN_TEST'): return it
-        from fastprogress.fastprogress import progress_bar
-        self.bar = progress_bar(it, total=max(len(t.loader) - t.batch_in_epoch, 0), leave=False)
+        from tqdm.auto import tqdm
+        self.bar = tqdm(it, total=max(len(t.loader) - t.batch_in_epoch, 0), leave=False, desc=f"epoch {t.epoch + 1}/{t.epochs}")
         return self.bar
     def after_step(self, t):   # the loss of the last metrics line: reading this step's would wait for the device
-        if self.bar is not None and t.history and 'loss' in t.history[-1]: self.bar.comment = f"epoch {t.epoch + 1}/{t.epochs}  loss {t.history[-1]['loss']:.4f}"
+        if self.bar is not None and t.history and 'loss' in t.history[-1]: self.bar.set_postfix_str(f"loss {t.history[-1]['loss']:.4f}", refresh=False)
+    def after_epoch(self, t): self._close()
+    def after_fit(self, t): self._close()
+    def _close(self):
+        if self.bar is not None: self.bar.close(); self.bar = None
 
 class KNNEval(Callback):
     "Weighted kNN accuracy (k = 20, 200) on held-out data every `every` epochs and at the end of training (`every` < 0: not then)"
@@ -276,6 +280,117 @@ class KNNEval(Callback):
         if self.every > 0 and (t.epoch + 1) % self.every == 0: self.run(t)
     def after_fit(self, t):
         if self.every >= 0: self.run(t)
+
+# %% ../nbs/11_train.ipynb #7ea6f098
+def _train_labels(data:SSLData) -> torch.Tensor|None:
+    "The labels of `data.train` (-1: no label), or None if the dataset has none"
+    for ds in (data.train, getattr(data.train, 'dataset', None)):
+        y = next((getattr(ds, k) for k in ('y', 'targets', 'labels') if ds is not None and getattr(ds, k, None) is not None), None)
+        if y is not None: return torch.as_tensor(y)
+    return None
+
+def check_probe_data(data:SSLData):
+    "Refuse an online probe on a dataset whose training images carry no labels"
+    y = _train_labels(data)
+    if y is None or not (y >= 0).any():
+        raise ValueError(f"--online_probe needs labelled training images, and dataset {data.name!r} has none "
+                         f"({'no labels' if y is None else 'every label is -1'}); train without --online_probe, or use a labelled dataset")
+
+# %% ../nbs/11_train.ipynb #b65f337f
+class OnlineProbe(Callback):
+    "A linear classifier trained on detached backbone features during SSL; logs `probe_acc` (held-out) and `probe_train_acc` every epoch"
+    order = 5
+    def __init__(self, lr:float=0.1, momentum:float=0.9, weight_decay:float=0., every:int=1): # `every` epochs, and at the end
+        for k, v in dict(lr=lr, momentum=momentum, weight_decay=weight_decay).items():
+            if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 and (k != 'lr' or v > 0)):
+                raise ValueError(f"OnlineProbe: {k} must be a finite number {'> 0' if k == 'lr' else '>= 0'}, got {v!r}")
+        self.lr, self.momentum, self.weight_decay, self.every = lr, momentum, weight_decay, every
+        self.head, self._state, self._feats, self._inp, self._hook, self.last = None, None, None, None, None, -1
+    def before_fit(self, t):
+        check_probe_data(t.data)
+        d, C = t.method.feat_dim, t.data.num_classes
+        g = torch.Generator().manual_seed(t.seed + 12345)          # its own stream: the run's random streams are untouched
+        lin = torch.nn.utils.skip_init(nn.Linear, d, C); bound = 1 / math.sqrt(d)   # nn.Linear would draw from the global RNG
+        with torch.no_grad(): lin.weight.copy_(torch.rand(C, d, generator=g) * 2 * bound - bound); lin.bias.zero_()
+        self.head = nn.Sequential(nn.BatchNorm1d(d, affine=False), lin).to(t.device)
+        if is_dist(): self.head = convert_global_bn(self.head)      # batch statistics of the global batch
+        self.opt = torch.optim.SGD(self.head.parameters(), lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        self.correct, self.seen = torch.zeros((), device=t.device), torch.zeros((), device=t.device)
+        if self._state is not None: self._load(self._state); self._state = None
+        self._hook = t.method.backbone.register_forward_hook(self._grab)
+
+# %% ../nbs/11_train.ipynb #65f5b886
+@patch
+def _grab(self:OnlineProbe, module, args, out):
+    "Keep the first backbone call of a training step (both views, or the first), detached"
+    if module.training and self._feats is None: self._feats, self._inp = out.detach(), args[0]
+
+@patch
+def before_step(self:OnlineProbe, t): self._feats = None
+
+@patch
+def after_step(self:OnlineProbe, t):
+    "One SGD step of the classifier on this step's features and labels: all on the device"
+    f, y, inp = self._feats, t.batch_y, self._inp
+    self._feats = self._inp = None
+    if f is None or y is None: return
+    if len(f) == 2 * len(y):              # both views as one batch: `torch.cat` (x1 then x2) or interleaved sample by sample (chapter 03)
+        cat = (inp[1] == t.batch_views[0][1]).all() if len(y) > 1 else torch.ones((), dtype=torch.bool, device=y.device)
+        y = torch.where(cat, y.repeat(2), y.repeat_interleave(2))  # decided on the device: no host read
+    elif len(f) != len(y):
+        raise ValueError(f"OnlineProbe: the backbone's first call of a step had {len(f)} rows for a batch of {len(y)}: expected one or both views")
+    self.head.train()
+    logits = self.head(f.float().flatten(1))
+    valid = (y >= 0)
+    n = valid.sum().float()
+    if is_dist(): n = n.clone(); dist.all_reduce(n)                # the global number of labels
+    loss = F.cross_entropy(logits, y.clamp_min(0), reduction='none').mul(valid).sum() / n.clamp_min(1)
+    self.opt.zero_grad(set_to_none=True); loss.backward()
+    if is_dist():
+        for p in self.head.parameters(): dist.all_reduce(p.grad)   # the loss is already divided by the global count
+    self.opt.step()
+    self.correct += ((logits.argmax(1) == y) & valid).sum(); self.seen += valid.sum()         # this rank's; summed in `evaluate`
+
+# %% ../nbs/11_train.ipynb #481d4f9a
+@patch
+def evaluate(self:OnlineProbe, t) -> dict:
+    "Accuracy on the held-out split (features in eval mode, as `KNNEval`) and on the training batches since the last call"
+    fte, yte = extract_features(t.method, t.data.knn_test, t.data.mean, t.data.std, t.device, batch_size=512, workers=t.workers,
+                                amp=t.amp, channels_last=t.channels_last)
+    self.head.eval()
+    with torch.no_grad(): acc = (self.head(fte.to(t.device).float()).argmax(1) == yte.to(t.device)).float().mean()
+    c, s = self.correct.clone(), self.seen.clone()
+    if is_dist(): dist.all_reduce(c); dist.all_reduce(s)
+    self.correct.zero_(); self.seen.zero_()
+    return dict(probe_acc=acc, probe_train_acc=c / s.clamp_min(1))
+
+@patch
+def _run(self:OnlineProbe, t):
+    if self.last != t.step: self.last = t.step; t.log(**self.evaluate(t))
+
+@patch
+def after_epoch(self:OnlineProbe, t):
+    if self.every > 0 and (t.epoch + 1) % self.every == 0: self._run(t)
+
+@patch
+def after_fit(self:OnlineProbe, t):
+    self._run(t)
+    if self._hook is not None: self._hook.remove(); self._hook = None
+
+# %% ../nbs/11_train.ipynb #9c78d270
+@patch
+def state_dict(self:OnlineProbe):
+    return dict(head=self.head.state_dict(), opt=self.opt.state_dict(), correct=self.correct, seen=self.seen, last=self.last) if self.head is not None else {}
+
+@patch
+def load_state_dict(self:OnlineProbe, sd):
+    if sd: self._state = sd                                          # applied when the head exists (`before_fit`)
+    if sd and self.head is not None: self._load(sd); self._state = None
+
+@patch
+def _load(self:OnlineProbe, sd):
+    self.head.load_state_dict(sd['head']); self.opt.load_state_dict(sd['opt'])
+    self.correct.copy_(sd['correct']); self.seen.copy_(sd['seen']); self.last = sd['last']
 
 # %% ../nbs/11_train.ipynb #64763067
 import ctypes, ctypes.util
@@ -342,6 +457,7 @@ class Trainer(Checkpointing):
         self.callbacks = sorted(cbs, key=lambda c: c.order)
         self.step, self.epoch, self.batch_in_epoch, self.last_loss = 0, 0, 0, float('nan')
         self._pending, self._t0, self._ckpt_step, self.history, self.step_out, self._n_lines = {}, time.perf_counter(), None, [], None, 0
+        self.batch_y = self.batch_views = None   # the labels and the two views of the current step's batch (for callbacks)
         self._last_line_at = None                # where the last metrics line this process wrote starts (a same-step record merges into it)
         check_settings(epochs=epochs, batch_size=batch_size, log_every=log_every, max_steps=max_steps, lr=lr, weight_decay=weight_decay,
                        momentum=momentum, warmup_epochs=warmup_epochs, ckpt_every=ckpt_every, monitor_every=monitor_every,
@@ -441,7 +557,8 @@ def _check_state(self:Trainer):
 def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     "One optimisation step on a uint8 batch `x`, without a host sync; returns the method's output dict"
     self._cb('before_step')
-    with torch.no_grad(): x1, x2 = self.aug(x)
+    self.batch_y = y                                  # for callbacks that use the labels (`OnlineProbe`)
+    with torch.no_grad(): x1, x2 = self.batch_views = self.aug(x)
     if self.channels_last: x1, x2 = (v.contiguous(memory_format=torch.channels_last) for v in (x1, x2))
     self.method.diagnostics = self._line_due(self.step + 1)   # computed only for a step whose metrics a line shows
     try:
@@ -647,6 +764,8 @@ SMALL_HPARAMS = {  # small heads for quick CPU runs on the digits: '*' for every
     'dino': dict(out_dim=256, use_bn_in_head=True),               # K logits (paper: 65,536); BN in the head: see below
     'swav': dict(out_dim=64, n_prototypes=64, freeze_prototypes_steps=0),  # D and K (paper: 128 and 3,000)
     'barlow': dict(out_dim=128),                                  # D (paper: 8,192)
+    'vicreg': dict(out_dim=128),                                  # D (paper: 8,192)
+    'mocov3': dict(pred_hidden_dim=128),                          # the predictor as wide as the projector (paper: 4,096 both)
 }
 
 def small_hparams(method:str) -> dict:
@@ -692,7 +811,7 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
                  hp=None, paper_heads:bool=False, aug:str|None=None, device:str='auto', amp:bool=False, compile:bool=False,
                  channels_last:bool=False, sync_bn:bool=False, workers:int=4, seed:int=0, out=None, resume:bool=False,
                  log_every:int=10, ckpt_every:int=100, monitor_every:int=10, probe_every:int=50, knn_every:int=1,
-                 linear:bool=False, progress:bool|None=None, verbose:bool=True, callbacks=(), dist_timeout:float=600.) -> dict:
+                 linear:bool=False, online_probe:bool=False, progress:bool|None=None, verbose:bool=True, callbacks=(), dist_timeout:float=600.) -> dict:
     "Build data, backbone and method from names (or `dataset` as `SSLData`, `hp` as a dict), train with `Trainer.fit`; returns its summary (+ `linear` probe)"
     reg = import_methods()
     if method not in reg: raise ValueError(f"unknown method {method!r}; registered methods: {', '.join(sorted(reg))}")
@@ -724,6 +843,7 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
     config = dict(method=method, dataset=dataset, size=data_.size, backbone=backbone, hp=hparams, batch_size=batch_size,
                   seed=seed, optimizer=optimizer, aug=aug or data_.preset, lr=lr, weight_decay=weight_decay, momentum=momentum,
                   warmup_epochs=warmup_epochs, epochs=epochs, max_steps=max_steps, amp=amp, world_size=world_size())
+    if online_probe: check_probe_data(data_); callbacks = [*callbacks, OnlineProbe()]
     torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
     bb, feat = make_backbone(backbone, data_.channels, data_.size)
     m = reg[method](bb, feat, **hparams)
@@ -820,6 +940,7 @@ def _train_cli(method:str='byol', # SSL method: any registered name (see the err
                probe_every:int=50, # steps between gradient probes (0: off)
                knn_every:int=1, # epochs between kNN evaluations (0: only at the end, -1: never)
                linear:bool=False, # a linear probe at the end
+               online_probe:bool=False, # a linear classifier trained on detached features during training: probe_acc every epoch
                quiet:bool=False, # no progress bar and epoch lines
                dist_timeout:float=600., # seconds a process waits for the others (DDP) before it stops with an error
               ):
@@ -834,7 +955,7 @@ def _train_cli(method:str='byol', # SSL method: any registered name (see the err
         print(f"centerssl-train: error: {e}", file=sys.stderr); raise SystemExit(2)
     if rank() == 0:
         last = res['last']
-        print(f"{method} on {dataset}: {res['step']} steps; " + ', '.join(f"{k} {last[k]:.4f}" for k in ('loss', 'z_center_norm', 'knn20', 'knn200') if k in last)
+        print(f"{method} on {dataset}: {res['step']} steps; " + ', '.join(f"{k} {last[k]:.4f}" for k in ('loss', 'z_center_norm', 'knn20', 'knn200', 'probe_acc') if k in last)
               + (f", linear {res['linear']['linear']:.4f}" if 'linear' in res else ''))
         print(f"metrics: {res['metrics']}\ncheckpoint: {res['checkpoint']}", flush=True)
     shutdown_dist()

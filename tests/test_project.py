@@ -41,3 +41,25 @@ def test_wheel_ships_the_experiment_notebooks(tmp_path):
     names = zipfile.ZipFile(next(tmp_path.glob('centerssl-*.whl'))).namelist()
     want = sorted(f'centerssl/data/experiments/{f.name}' for f in (ROOT/'nbs'/'experiments').glob('fig*.ipynb'))
     assert want and set(want) <= set(names), (want, [n for n in names if 'data' in n])
+
+
+def test_progress_bar_is_tqdm_and_the_install_has_no_web_framework():
+    "Issue 20: the trainer's bar is tqdm; importing the trainer and running a bar imports no fastprogress/fasthtml/starlette"
+    code = """
+import io, sys, types
+from centerssl.train import Progress
+out = io.StringIO()
+p = Progress(show=True)
+t = types.SimpleNamespace(loader=list(range(5)), batch_in_epoch=0, epoch=0, epochs=2, history=[{'loss': 1.5}])
+import tqdm.auto
+bar = p.wrap_iter(t, t.loader); bar.fp = out
+assert isinstance(bar, tqdm.std.tqdm), type(bar)
+for _ in bar: p.after_step(t)
+p.after_epoch(t)
+assert p.bar is None and 'loss 1.5000' in bar.postfix, bar.postfix
+bad = sorted(m for m in sys.modules if m.split('.')[0] in ('fastprogress', 'fasthtml', 'starlette', 'uvicorn'))
+assert not bad, bad
+"""
+    env = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}
+    p = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]

@@ -71,7 +71,7 @@ def test_dashed_and_underscored_flags_agree(tmp_path):
 def test_kill9_and_resume_gives_the_same_weights(tmp_path):
     "SIGKILL a training process at a random step, resume it: identical weights, optimizer state and losses"
     args = ['--method', 'byol', '--batch-size', '64', '--epochs', '2', '--max-steps', '30', '--ckpt-every', '4',
-            '--log-every', '1', '--monitor-every', '5', '--probe-every', '7']
+            '--log-every', '1', '--monitor-every', '5', '--probe-every', '7', '--online-probe']
     full = cli(*args, '--out', tmp_path/'full')
     assert full.returncode == 0, full.stderr[-3000:]
     seed = random.randrange(10**6); rng = random.Random(seed)
@@ -99,6 +99,10 @@ def test_kill9_and_resume_gives_the_same_weights(tmp_path):
     assert sa.keys() == sb.keys() and all(torch.equal(sa[k]['momentum_buffer'], sb[k]['momentum_buffer']) for k in sa)
     la, lb = [(r['step'], r['loss']) for r in records(tmp_path/'full')], [(r['step'], r['loss']) for r in records(cut)]
     assert la == lb, "the resumed run's log differs from the uninterrupted one"
+    pa, pb = a['callbacks']['OnlineProbe'], b['callbacks']['OnlineProbe']           # the online probe resumes exactly too
+    assert_same_state(pa['head'], pb['head'], f"online probe after kill at step {killed_at} (seed {seed})")
+    probe = lambda f: [(r['step'], r['probe_acc'], r['probe_train_acc']) for r in records(f) if 'probe_acc' in r]
+    assert probe(tmp_path/'full') == probe(cut) and [s for s, *_ in probe(cut)] == [22, 30], probe(cut)   # epoch 1's end, and the last step
 
 
 def tensors(obj, prefix=''):
@@ -303,7 +307,7 @@ def test_same_metrics_under_torchrun_two_processes(tmp_path):
     interleaves the same permutation), no random augmentation, a global-batch loss: the same losses, center norms,
     kNN accuracies and final weights"""
     common = ['--method', 'simclr', '--aug', 'none', '--max-steps', '5', '--log-every', '1', '--monitor-every', '1',
-              '--probe-every', '2', '--knn-every', '0', '--hp', 'temperature=0.2', *QUICK]
+              '--probe-every', '2', '--knn-every', '0', '--online-probe', '--hp', 'temperature=0.2', *QUICK]
     one = subprocess.run([*TRAIN, *common, '--batch-size', '64', '--out', str(tmp_path/'one')], capture_output=True, text=True,
                          timeout=300, env=ENV, cwd=ROOT)
     assert one.returncode == 0, one.stderr[-3000:]
@@ -315,7 +319,11 @@ def test_same_metrics_under_torchrun_two_processes(tmp_path):
     for a, b in zip(r1, r2):
         for k in ('loss', 'z_center_norm', 'z_residual_norm', 'z_std', 'lr'):
             if k in a: assert abs(a[k] - b[k]) <= 1e-4 * max(1, abs(a[k])), (a['step'], k, a[k], b[k])
-    assert abs(r1[-1]['knn20'] - r2[-1]['knn20']) <= 1/360 and abs(r1[-1]['knn200'] - r2[-1]['knn200']) <= 1/360
+    for k in ('knn20', 'knn200', 'probe_acc', 'probe_train_acc'):      # the online probe: global-batch loss, summed gradients
+        assert abs(r1[-1][k] - r2[-1][k]) <= 1/360, (k, r1[-1][k], r2[-1][k])
+    h1, h2 = (load(tmp_path/f/'checkpoint.pt')['callbacks']['OnlineProbe']['head'] for f in ('one', 'two'))
+    for k in h1:
+        if h1[k].is_floating_point(): assert torch.allclose(h1[k], h2[k], atol=1e-4, rtol=1e-3), k
     w1, w2 = load(tmp_path/'one'/'checkpoint.pt')['model'], load(tmp_path/'two'/'checkpoint.pt')['model']
     for k in w1:
         if w1[k].is_floating_point(): assert torch.allclose(w1[k], w2[k], atol=1e-4, rtol=1e-3), k
