@@ -88,7 +88,8 @@ def save_checkpoint(self:Checkpointing, check:bool=True):
 class CheckpointError(ValueError):
     "A checkpoint that cannot be resumed"
 
-_MUST_MATCH = ('method', 'dataset', 'size', 'backbone', 'hp', 'batch_size', 'seed', 'optimizer', 'aug')
+_MUST_MATCH = ('method', 'dataset', 'size', 'backbone', 'hp', 'batch_size', 'seed', 'optimizer', 'aug', 'local_crops')
+_OLD_DEFAULT = dict(local_crops=0)   # the value of a key that checkpoints written before it existed lack
 _SHOULD_MATCH = ('epochs', 'max_steps', 'lr', 'weight_decay', 'momentum', 'warmup_epochs', 'amp')
 
 def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
@@ -104,7 +105,8 @@ def read_checkpoint(path, config:dict|None=None, map_location='cpu') -> dict:
         raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: its contents do not match the SHA-256 written with it (damaged on disk "
                               f"or in a copy). It was left untouched: restore it from a backup, or move it away (or choose another --out) to start a new run.")
     if config:
-        bad = {k: (ck['config'].get(k), config.get(k)) for k in _MUST_MATCH if k in config and ck['config'].get(k) != config.get(k)}
+        old = lambda k: ck['config'].get(k, _OLD_DEFAULT.get(k))
+        bad = {k: (old(k), config.get(k)) for k in _MUST_MATCH if k in config and old(k) != config.get(k)}
         if bad:
             what = '; '.join(f"{k}: checkpoint {a!r}, this run {b!r}" for k, (a, b) in bad.items())
             raise CheckpointError(f"checkpoint {str(path)!r} belongs to another run ({what}); it was left untouched. "

@@ -16,9 +16,10 @@ from fastcore.basics import patch
 __all__ = ['log', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_DEB', 'DATASETS', 'crop_boxes',
            'resized_crop_flip', 'grayscale', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation', 'rgb_to_hsv',
            'hsv_to_rgb', 'adjust_hue', 'gaussian_blur', 'solarize', 'ViewAugment', 'TwoViews', 'two_views',
-           'TensorImages', 'SSLData', 'load_digits', 'load_torchvision', 'imagenet100_classes', 'FolderImages',
-           'load_imagenet100', 'read_idx', 'find_fashion_mnist', 'read_fashion_mnist', 'load_fashion_mnist',
-           'load_dataset', 'subset_data', 'EpochBatches', 'SSLLoader']
+           'default_local_size', 'resized_crops', 'MultiCrop', 'multi_crop', 'TensorImages', 'SSLData', 'load_digits',
+           'load_torchvision', 'imagenet100_classes', 'FolderImages', 'load_imagenet100', 'read_idx',
+           'find_fashion_mnist', 'read_fashion_mnist', 'load_fashion_mnist', 'load_dataset', 'subset_data',
+           'EpochBatches', 'SSLLoader', 'multicrop_data']
 
 # %% ../nbs/02_imagedata.ipynb #7fb121cf
 def _rand(n:int, lo:float, hi:float, device) -> torch.Tensor:
@@ -318,6 +319,97 @@ def two_views(preset:str='byol', # 'simclr', 'byol', 'digits', 'fashion' or 'non
     else: a, b = dict(blur_p=0. if small else 1.), dict(blur_p=0. if small else 0.1, solarize_p=0.2)
     return TwoViews(ViewAugment(**{**common, **a, **kw}), ViewAugment(**{**common, **b, **kw}))
 
+# %% ../nbs/02_imagedata.ipynb #e72d2a97
+def default_local_size(size:int) -> int:
+    "The side of the local crops for `size`-pixel global crops: DINO's 96 px at 224, scaled to `size` and rounded (at least 1)"
+    return max(1, round(size * 96 / 224))
+
+def resized_crops(x:torch.Tensor, # float images `(B, C, H, W)`
+                  boxes:torch.Tensor, # `(n, B, 4)`: `n` boxes `(top, left, h, w)` per image, in pixels
+                  size:int, # output side
+                  flip:torch.Tensor|None=None, # `(n, B)` bool: mirror horizontally
+                 ) -> torch.Tensor:
+    "`n` crops of every image, resized to `size`×`size` (bilinear) and mirrored where `flip`, crop-major `(n·B, C, size, size)`: one `grid_sample`"
+    n, B = boxes.shape[:2]
+    C, H, W = x.shape[1:]
+    top, left, h, w = boxes.to(x.dtype).unbind(-1)                     # (n, B) each
+    sx, sy = w / W, h / H
+    cx, cy = (left + w / 2) / W * 2 - 1, (top + h / 2) / H * 2 - 1
+    if flip is not None: sx = torch.where(flip, -sx, sx)
+    base = (torch.arange(size, device=x.device, dtype=x.dtype) * 2 + 1) / size - 1   # the grid of `resized_crop_flip`, for each crop
+    gx, gy = (sx[..., None] * base + cx[..., None]).transpose(0, 1), (sy[..., None] * base + cy[..., None]).transpose(0, 1)   # (B, n, size)
+    grid = torch.stack([gx[:, :, None, :].expand(B, n, size, size), gy[:, :, :, None].expand(B, n, size, size)], -1)
+    out = F.grid_sample(x, grid.reshape(B, n * size, size, 2), mode='bilinear', padding_mode='border', align_corners=False)  # an image's crops stacked in height
+    return out.view(B, C, n, size, size).permute(2, 0, 1, 3, 4).reshape(n * B, C, size, size)            # → crop-major
+
+# %% ../nbs/02_imagedata.ipynb #a7aa0343
+class MultiCrop(nn.Module):
+    "Two global views and `n_local` local crops of every image, made on the device; `forward(x)` returns `(x1, x2, xl)`, `xl` crop-major"
+    def __init__(self,
+                 global_views:TwoViews, # the two global views; their `size` is the global size
+                 n_local:int, # local crops per image (DINO: 8, SwAV: 6)
+                 local_size:int|None=None, # side of the local crops (default: `default_local_size` of the global size; at 224 px: 96)
+                 local_scale=(0.05, 0.4), # area range of a local crop, as a fraction of the image (DINO: (0.05, 0.4); SwAV: (0.05, 0.14))
+                 local_blur_p:float|None=None, # blur probability of the local crops; None: 0.5 where the global views blur at all, else 0
+                ):
+        super().__init__()
+        if not isinstance(global_views, TwoViews): raise ValueError(f"global_views must be a TwoViews (e.g. two_views(...)), got {type(global_views).__name__}")
+        if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 1:
+            raise ValueError(f"n_local must be an int >= 1 (local crops per image; without local crops use the TwoViews alone), got {n_local!r}")
+        g, size = global_views.view1, global_views.view1.size
+        local_size = default_local_size(size) if local_size is None else local_size
+        if isinstance(local_size, bool) or not isinstance(local_size, int) or not 1 <= local_size <= size:
+            raise ValueError(f"local_size must be an int in [1, {size}] (a local crop is at most as large as the {size}-px global crops), got {local_size!r}")
+        local_scale = _check_range(local_scale, 'local_scale', 1e-6, 1.)
+        blur_p = (0.5 if max(g.blur_p, global_views.view2.blur_p) > 0 else 0.) if local_blur_p is None else _check_p(local_blur_p, 'local_blur_p')
+        self.global_views, self.n_local, self.local_size, self.size, self.crop = global_views, n_local, local_size, size, g.crop
+        # the local crops' colours: view 1's family, blur but no solarisation; sigma (scaled by size/224 in ViewAugment) and kernel as the global crops'
+        self.local = ViewAugment(local_size, local_scale, g.crop_ratio, g.flip_p, g.jitter, g.jitter_p, g.gray_p, blur_p,
+                                 tuple(s * size / local_size for s in g.blur_sigma), 0., *g.norm, crop=False)
+        self.local.blur_kernel = min(g.blur_kernel, 2 * local_size - 1)   # reflect padding needs half a kernel < the side
+
+    def extra_repr(self): return f"n_local={self.n_local}, local_size={self.local_size}, local_scale={self.local.crop_scale}"
+
+# %% ../nbs/02_imagedata.ipynb #2d66cf82
+@patch
+def crop_local(self:MultiCrop, x:torch.Tensor) -> torch.Tensor:
+    "The `n_local` random crops (and flips) of every image of `x` `(B, C, H, W)`, crop-major, float in [0, 1], colours untouched"
+    xf = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+    n, B, (H, W), lv, dev = self.n_local, len(x), x.shape[2:], self.local, x.device
+    boxes = crop_boxes(n * B, H, W, lv.crop_scale, lv.crop_ratio, dev).view(n, B, 4)
+    return resized_crops(xf, boxes, self.local_size, _coin(n * B, lv.flip_p, dev).view(n, B))
+
+@patch
+def forward(self:MultiCrop, x) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "`(x1, x2, xl)` of images `(B, C, H, W)` (uint8, or float in [0, 1]), or of a loader's pair `(globals (B, 2, C, S, S), locals (B, n_local, C, s, s))`"
+    if isinstance(x, (tuple, list)):                                   # cropped one by one in the loader's workers (`multicrop_data`)
+        xg, xl = x
+        want = (len(xg), self.n_local, xg.shape[2], self.local_size, self.local_size)
+        if tuple(xl.shape) != want:
+            raise ValueError(f"the loader's local crops must be (B, n_local, C, local_size, local_size) = {want}, got {tuple(xl.shape)}; make the data with multicrop_data(data, aug)")
+        x1, x2 = self.global_views(xg)
+        return x1, x2, self.local(xl.transpose(0, 1).flatten(0, 1))
+    if x.ndim != 4: raise ValueError(f"MultiCrop expects images (B, C, H, W) or the pair (globals, locals) of a multicrop_data loader, got shape {tuple(x.shape)}")
+    if not self.crop: raise ValueError("this MultiCrop was built with crop=False: it takes the pair (globals, locals) that a multicrop_data loader yields")
+    x1, x2 = self.global_views(x)
+    return x1, x2, self.local(self.crop_local(x))
+
+# %% ../nbs/02_imagedata.ipynb #9cf16140
+def multi_crop(preset:str='byol', # the global views' preset (see `two_views`)
+               size:int=32, # global crop side
+               n_local:int=6, # local crops per image
+               local_size:int|None=None, # local crop side (default: `default_local_size(size)`)
+               mean=None, std=None, # normalisation
+               crop:bool=True, # crop on the device (False: the loader crops, see `multicrop_data`)
+               global_scale=None, # area range of the global crops (default: the preset's; DINO (0.4, 1), SwAV (0.14, 1))
+               local_scale=(0.05, 0.4), # area range of the local crops (DINO (0.05, 0.4), SwAV (0.05, 0.14))
+               local_blur_p:float|None=None, # blur probability of the local crops (default: 0.5 where the global views blur, else 0)
+               **kw, # overrides of `ViewAugment` arguments for the global views
+              ) -> MultiCrop:
+    "Multi-crop: the global views of `two_views(preset, size, ...)` and `n_local` local crops of `local_size` px"
+    if global_scale is not None: kw = {**kw, 'crop_scale': global_scale}
+    return MultiCrop(two_views(preset, size, mean, std, crop, **kw), n_local, local_size, local_scale, local_blur_p)
+
 # %% ../nbs/02_imagedata.ipynb #f6f04566
 class TensorImages(Dataset):
     "In-memory `uint8` images `(N, C, H, W)` with integer labels; fetches whole batches at once"
@@ -440,15 +532,26 @@ def _scan(folder:Path, classes:list[str]) -> list[tuple[str, int]]:
     return items
 
 class FolderImages(Dataset):
-    "Images from class folders: two random crops per image (`train`) or one center crop (`eval`), as `uint8`"
-    def __init__(self, items:list, size:int=224, mode:str='train', crop_scale=(0.08, 1.), flip_p:float=0.5, seed:int=0):
+    "Images from class folders: two random crops per image (`train`; and `n_local` local crops for multi-crop) or one center crop (`eval`), as `uint8`"
+    def __init__(self, items:list, size:int=224, mode:str='train', crop_scale=(0.08, 1.), flip_p:float=0.5, seed:int=0,
+                 n_local:int=0, # local crops per image (multi-crop; see `multicrop_data`)
+                 local_size:int|None=None, # their side (default: `default_local_size(size)`)
+                 local_scale=(0.05, 0.4), # their area range
+                ):
         if mode not in ('train', 'eval'): raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
-        self.items, self.size, self.mode, self.seed = list(items), size, mode, seed
+        if isinstance(n_local, bool) or not isinstance(n_local, int) or n_local < 0: raise ValueError(f"n_local must be an int >= 0, got {n_local!r}")
+        self.items, self.size, self.mode, self.seed, self.n_local = list(items), size, mode, seed, n_local
+        self.local_size = default_local_size(size) if local_size is None else local_size
+        if isinstance(self.local_size, bool) or not isinstance(self.local_size, int) or not 1 <= self.local_size <= size:
+            raise ValueError(f"local_size must be an int in [1, {size}] (a local crop is at most as large as the {size}-px global crops), got {local_size!r}")
+        self.crop_scale, self.local_scale = _check_range(crop_scale, 'crop_scale', 1e-6, 1.), _check_range(local_scale, 'local_scale', 1e-6, 1.)
         self.y = torch.tensor([k for _, k in self.items], dtype=torch.long)
-        self.crop = v2.Compose([v2.RandomResizedCrop(size, _check_range(crop_scale, 'crop_scale', 1e-6, 1.), antialias=True), v2.RandomHorizontalFlip(flip_p)])
+        self.crop = v2.Compose([v2.RandomResizedCrop(size, self.crop_scale, antialias=True), v2.RandomHorizontalFlip(flip_p)])
+        self.local_crop = v2.Compose([v2.RandomResizedCrop(self.local_size, self.local_scale, antialias=True), v2.RandomHorizontalFlip(flip_p)])
         self.center = v2.Compose([v2.Resize(int(round(size / 0.875)), antialias=True), v2.CenterCrop(size)])
     def __len__(self): return len(self.items)
-    def __repr__(self): return f"FolderImages({len(self)} images, {len(set(self.y.tolist()))} classes, mode={self.mode!r}, size={self.size})"
+    def __repr__(self): return (f"FolderImages({len(self)} images, {len(set(self.y.tolist()))} classes, mode={self.mode!r}, size={self.size}"
+                                + (f", {self.n_local} local crops of {self.local_size} px)" if self.n_local else ")"))
 
 # %% ../nbs/02_imagedata.ipynb #d3b0382c
 @patch
@@ -459,7 +562,7 @@ def _load(self:FolderImages, i:int):
 
 @patch
 def __getitem__(self:FolderImages, key):
-    "`key` = index or `(index, epoch)`; returns `(uint8 image(s), label, skipped)`"
+    "`key` = index or `(index, epoch)`; returns `(uint8 image(s), label, skipped)`, the image(s) a pair `(globals, locals)` with local crops"
     i, epoch = key if isinstance(key, tuple) else (key, 0)
     skipped = 0
     for j in range(len(self)):
@@ -472,8 +575,9 @@ def __getitem__(self:FolderImages, key):
     if self.mode == 'eval': return v2.functional.pil_to_tensor(self.center(im)), self.y[k], skipped
     with torch.random.fork_rng(devices=[]):                       # per-sample seed; the caller's RNG is untouched
         torch.manual_seed((self.seed * 1_000_003 + epoch * 10_000_019 + i) % 2**62)
-        views = [v2.functional.pil_to_tensor(self.crop(im)) for _ in range(2)]
-    return torch.stack(views), self.y[k], skipped
+        views = torch.stack([v2.functional.pil_to_tensor(self.crop(im)) for _ in range(2)])
+        if self.n_local: views = (views, torch.stack([v2.functional.pil_to_tensor(self.local_crop(im)) for _ in range(self.n_local)]))
+    return views, self.y[k], skipped
 
 # %% ../nbs/02_imagedata.ipynb #c0489ccd
 def load_imagenet100(root, # folder with `train/` and `val/`, each holding one folder per class
@@ -665,9 +769,10 @@ class EpochBatches:
 
 # %% ../nbs/02_imagedata.ipynb #bcd77457
 def _collate_files(items):
-    "Stack `(image(s), label, skipped)` samples into `(x, y, n_skipped)`"
+    "Stack `(image(s), label, skipped)` samples into `(x, y, n_skipped)`; pairs of crops `(globals, locals)` are stacked part by part"
     xs, ys, sk = zip(*items)
-    return torch.stack(xs), torch.stack([torch.as_tensor(y) for y in ys]), torch.tensor(sum(sk))
+    x = tuple(torch.stack(part) for part in zip(*xs)) if isinstance(xs[0], tuple) else torch.stack(xs)
+    return x, torch.stack([torch.as_tensor(y) for y in ys]), torch.tensor(sum(sk))
 
 # %% ../nbs/02_imagedata.ipynb #7b858471
 def _loader_seed(seed:int, rank:int, epoch:int) -> int:
@@ -676,7 +781,7 @@ def _loader_seed(seed:int, rank:int, epoch:int) -> int:
 
 # %% ../nbs/02_imagedata.ipynb #5ef56765
 class SSLLoader:
-    "Batches `(x, y)` of a dataset on `device`, resumable with `set_epoch(epoch, start)`; counts skipped files"
+    "Batches `(x, y)` of a dataset on `device` (`x` a pair of crops for multi-crop file data), resumable with `set_epoch(epoch, start)`; counts skipped files"
     def __init__(self, ds:Dataset, batch_size:int, device='cpu', shuffle:bool=True, drop_last:bool=True, seed:int=0,
                  rank:int=0, world:int=1, workers:int=0, pin_memory:bool|None=None):
         self.device = torch.device(device)
@@ -700,6 +805,19 @@ class SSLLoader:
             for idx in self.batches:
                 yield self.ds.__getitems__(torch.tensor(idx, device=self.device))
             return
+        to = lambda v: v.to(self.device, non_blocking=True)
         for x, y, sk in self.dl:
             self.skipped += int(sk)
-            yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            yield (tuple(map(to, x)) if isinstance(x, tuple) else to(x)), to(y)   # x: the pair (globals, locals) with local crops
+
+# %% ../nbs/02_imagedata.ipynb #21e98ec7
+def multicrop_data(data:SSLData, aug:MultiCrop) -> SSLData:
+    "`data` whose loader yields what `aug` takes: in-memory data unchanged (cropped on the device); file data with the local crops cut in the workers"
+    import dataclasses
+    if not isinstance(aug, MultiCrop): raise ValueError(f"aug must be a MultiCrop (e.g. multi_crop(...)), got {type(aug).__name__}")
+    if not data.precropped: return data
+    if aug.crop: raise ValueError(f"{data.name} is cropped in the loader's workers: build its MultiCrop with crop=False")
+    if aug.size != data.size: raise ValueError(f"aug makes {aug.size}-px global crops, but the {data.name} loader crops {data.size} px; build aug with size={data.size}")
+    tr, g = data.train, aug.global_views.view1
+    train = FolderImages(tr.items, tr.size, 'train', g.crop_scale, g.flip_p, tr.seed, aug.n_local, aug.local_size, aug.local.crop_scale)
+    return dataclasses.replace(data, train=train)

@@ -292,6 +292,8 @@ class SSLMethod(nn.Module):
     "Base class of the paper's methods: a backbone plus heads, a loss, and the hooks the trainer calls"
     name: str = ''
     diagnostics: bool = True   # return the diagnostics; the trainer turns them off on steps whose metrics no line shows
+    multi_crop: bool = False   # takes local crops `batch[3]` (multi-crop, `local_views`): DINO and SwAV; the others refuse them
+    multi_crop_scales: dict|None = None   # the official crop areas with multi-crop, keyword arguments of `imagedata.multi_crop`
     def __init__(self,
                  backbone:nn.Module, # feature extractor, e.g. from `resnet` or `mlp_backbone`
                  feat_dim:int, # size of the backbone's output features
@@ -307,10 +309,15 @@ class SSLMethod(nn.Module):
         return self.backbone(x)
 
     def training_step(self, batch) -> dict:
-        "Loss and diagnostics on `batch = (x1, x2, ...)`; subclasses implement it"
+        "Loss and diagnostics on `batch = (x1, x2, y)`, or `(x1, x2, y, xl)` with local crops; subclasses implement it"
         raise NotImplementedError(f"{type(self).__name__} must implement training_step(batch)")
 
 # %% ../nbs/03_models.ipynb #19d47822
+def _refuse_local_crops(m:SSLMethod):
+    "Raise the error of a method without multi-crop that is given local crops, naming the methods that take them"
+    have = sorted(k for k, c in method_registry.items() if getattr(c, 'multi_crop', False))
+    raise ValueError(f"{m.name or type(m).__name__} does not take local crops (multi-crop){'; the methods that do: ' + ', '.join(have) if have else ''}")
+
 @patch
 def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tensor]:
     "The two views `x1, x2` of `batch`, checked: same shape, floating, finite (outside `no_host_checks`), at least `min_n` samples"
@@ -318,6 +325,7 @@ def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tenso
         raise ValueError(f"batch must be a tuple/list (x1, x2, ...) of two views, got {type(batch).__name__}"
                          + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ''))
     x1, x2 = batch[0], batch[1]
+    if len(batch) > 3 and batch[3] is not None and not self.multi_crop: _refuse_local_crops(self)
     for k, x in (('x1', x1), ('x2', x2)):
         if not isinstance(x, torch.Tensor) or not x.is_floating_point(): raise ValueError(f"{k} must be a floating torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}")
     if x1.shape != x2.shape: raise ValueError(f"the two views must have the same shape, got x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)}")
@@ -325,6 +333,21 @@ def views(self:SSLMethod, batch, min_n:int=1) -> tuple[torch.Tensor, torch.Tenso
     for k, x in (('x1', x1), ('x2', x2)):
         if _HOST_CHECKS[0] and not all_finite(x): raise ValueError(f"{k} contains NaN or inf")
     return x1, x2
+
+# %% ../nbs/03_models.ipynb #c322f56a
+@patch
+def local_views(self:SSLMethod, batch) -> torch.Tensor|None:
+    "The local crops `xl = batch[3]` of a multi-crop batch `(x1, x2, y, xl)`, crop-major `(n_local·N, ...)`, checked against `x1`; None without them"
+    xl = batch[3] if isinstance(batch, (tuple, list)) and len(batch) > 3 else None
+    if xl is None: return None
+    if not self.multi_crop: _refuse_local_crops(self)
+    x1 = batch[0]
+    if not isinstance(xl, torch.Tensor) or not xl.is_floating_point(): raise ValueError(f"xl (the local crops) must be a floating torch.Tensor, got {getattr(xl, 'dtype', type(xl).__name__)}")
+    N = len(x1)
+    if xl.ndim != x1.ndim or xl.shape[1] != x1.shape[1] or len(xl) == 0 or len(xl) % N:
+        raise ValueError(f"xl (the local crops) must be (n_local·N, {x1.shape[1]}, ...) with n_local >= 1 and N = {N} images, crop-major; got {tuple(xl.shape)} for views {tuple(x1.shape)}")
+    if _HOST_CHECKS[0] and not all_finite(xl): raise ValueError("xl (the local crops) contains NaN or inf")
+    return xl
 
 # %% ../nbs/03_models.ipynb #4bc5c8c4
 @patch

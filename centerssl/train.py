@@ -13,7 +13,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from .core import collapse_stats, CenterTracker, grad_decomposition, all_gather_grad, is_dist, world_size, rank, shutdown_dist, no_host_checks
-from .imagedata import SSLData, SSLLoader, TwoViews, two_views, load_dataset, DATASETS
+from .imagedata import SSLData, SSLLoader, TwoViews, two_views, load_dataset, DATASETS, multi_crop, multicrop_data
 from .eval import knn_eval, extract_features, linear_probe
 from .models import method_registry, SSLMethod, resnet, mlp_backbone, convert_global_bn, grad_norms
 from .checkpoint import Checkpointing, CheckpointError, read_checkpoint, atomic_save
@@ -412,7 +412,7 @@ def tune_malloc(mmap_threshold:int=32 * 2**20, # bytes: blocks smaller than this
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) & bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))   # both, even if one fails
 
 # %% ../nbs/11_train.ipynb #2e9e905b
-_INT_MIN = dict(epochs=1, batch_size=1, log_every=1, max_steps=1, size=1, ckpt_every=0, monitor_every=0, probe_every=0, knn_every=-1, workers=0)
+_INT_MIN = dict(epochs=1, batch_size=1, log_every=1, max_steps=1, size=1, ckpt_every=0, monitor_every=0, probe_every=0, knn_every=-1, workers=0, local_crops=0)
 _WHAT = dict(ckpt_every=' (0: only the final checkpoint)', monitor_every=' (0: off)', probe_every=' (0: off)', knn_every=' (0: only at the end, -1: never)',
              max_steps=' (or None: all epochs)', size=" (or None: the dataset's own)")
 
@@ -479,7 +479,7 @@ class Trainer(Checkpointing):
 class _Step(nn.Module):
     "Module whose forward is `method.training_step`, for DDP"
     def __init__(self, method): super().__init__(); self.method = method
-    def forward(self, x1, x2, y): return self.method.training_step((x1, x2, y))
+    def forward(self, x1, x2, y, xl=None): return self.method.training_step((x1, x2, y) if xl is None else (x1, x2, y, xl))   # xl: local crops
 
 @patch
 def setup(self:Trainer):
@@ -558,12 +558,13 @@ def train_step(self:Trainer, x:torch.Tensor, y:torch.Tensor|None=None) -> dict:
     "One optimisation step on a uint8 batch `x`, without a host sync; returns the method's output dict"
     self._cb('before_step')
     self.batch_y = y                                  # for callbacks that use the labels (`OnlineProbe`)
-    with torch.no_grad(): x1, x2 = self.batch_views = self.aug(x)
-    if self.channels_last: x1, x2 = (v.contiguous(memory_format=torch.channels_last) for v in (x1, x2))
+    with torch.no_grad(): views = self.aug(x)                # (x1, x2), or (x1, x2, xl) with multi-crop's local crops
+    if self.channels_last: views = tuple(v.contiguous(memory_format=torch.channels_last) for v in views)
+    (x1, x2), xl = self.batch_views, _ = views[:2], views[2] if len(views) > 2 else None
     self.method.diagnostics = self._line_due(self.step + 1)   # computed only for a step whose metrics a line shows
     try:
         with no_host_checks(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            out = self.model(x1, x2, y)
+            out = self.model(x1, x2, y) if xl is None else self.model(x1, x2, y, xl)
     except ValueError as e:  # shape errors and the like; NaN/inf is found below, on the device
         if not all(torch.isfinite(p).all() for p in self.method.parameters()):
             raise NonFiniteLoss(self._nan_message(None, f"the forward pass failed: {e}")) from e
@@ -811,14 +812,14 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
                  hp=None, paper_heads:bool=False, aug:str|None=None, device:str='auto', amp:bool=False, compile:bool=False,
                  channels_last:bool=False, sync_bn:bool=False, workers:int=4, seed:int=0, out=None, resume:bool=False,
                  log_every:int=10, ckpt_every:int=100, monitor_every:int=10, probe_every:int=50, knn_every:int=1,
-                 linear:bool=False, online_probe:bool=False, progress:bool|None=None, verbose:bool=True, callbacks=(), dist_timeout:float=600.) -> dict:
+                 linear:bool=False, online_probe:bool=False, local_crops:int=0, progress:bool|None=None, verbose:bool=True, callbacks=(), dist_timeout:float=600.) -> dict:
     "Build data, backbone and method from names (or `dataset` as `SSLData`, `hp` as a dict), train with `Trainer.fit`; returns its summary (+ `linear` probe)"
     reg = import_methods()
     if method not in reg: raise ValueError(f"unknown method {method!r}; registered methods: {', '.join(sorted(reg))}")
     if not isinstance(dataset, SSLData) and dataset not in DATASETS: raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     given = dict(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, weight_decay=weight_decay, momentum=momentum,
                  warmup_epochs=warmup_epochs, size=size, workers=workers, log_every=log_every, ckpt_every=ckpt_every,
-                 monitor_every=monitor_every, probe_every=probe_every, knn_every=knn_every)
+                 monitor_every=monitor_every, probe_every=probe_every, knn_every=knn_every, local_crops=local_crops)
     check_settings(**{k: v for k, v in given.items() if v is not None})           # the values as given (None: a default), before anything runs
     if isinstance(dist_timeout, bool) or not (isinstance(dist_timeout, (int, float)) and math.isfinite(dist_timeout) and dist_timeout > 0):
         raise ValueError(f"dist_timeout must be a number of seconds > 0, got {dist_timeout!r}")
@@ -842,13 +843,19 @@ def run_training(method:str='byol', dataset:str='digits', data=None, download:bo
     out = Path(out) if out is not None else _default_out(method, dataset)
     config = dict(method=method, dataset=dataset, size=data_.size, backbone=backbone, hp=hparams, batch_size=batch_size,
                   seed=seed, optimizer=optimizer, aug=aug or data_.preset, lr=lr, weight_decay=weight_decay, momentum=momentum,
-                  warmup_epochs=warmup_epochs, epochs=epochs, max_steps=max_steps, amp=amp, world_size=world_size())
+                  warmup_epochs=warmup_epochs, epochs=epochs, max_steps=max_steps, amp=amp, world_size=world_size(), local_crops=local_crops)
     if online_probe: check_probe_data(data_); callbacks = [*callbacks, OnlineProbe()]
+    if local_crops and not reg[method].multi_crop:
+        raise ValueError(f"--local_crops {local_crops}: {method} has no multi-crop; the methods that take local crops: {', '.join(sorted(k for k, c in reg.items() if c.multi_crop))}")
     torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
     bb, feat = make_backbone(backbone, data_.channels, data_.size)
     m = reg[method](bb, feat, **hparams)
     torch.manual_seed(seed + 1 + rank())                      # each rank its own augmentation stream
-    views = two_views(aug or data_.preset, data_.size, data_.mean, data_.std, crop=not data_.precropped)
+    if local_crops:                                           # 2 global views + `local_crops` local ones, the method's official crop areas
+        views = multi_crop(aug or data_.preset, data_.size, local_crops, mean=data_.mean, std=data_.std, crop=not data_.precropped,
+                           **(reg[method].multi_crop_scales or {}))
+        data_ = multicrop_data(data_, views)
+    else: views = two_views(aug or data_.preset, data_.size, data_.mean, data_.std, crop=not data_.precropped)
     t = Trainer(m, data_, out, epochs, batch_size, lr, optimizer, weight_decay, momentum, warmup_epochs, views, dev, amp,
                 channels_last, compile, sync_bn, workers, seed, max_steps, log_every, ckpt_every, monitor_every, probe_every,
                 knn_every, callbacks=callbacks, config=config, progress=progress, verbose=verbose)
@@ -941,6 +948,7 @@ def _train_cli(method:str='byol', # SSL method: any registered name (see the err
                knn_every:int=1, # epochs between kNN evaluations (0: only at the end, -1: never)
                linear:bool=False, # a linear probe at the end
                online_probe:bool=False, # a linear classifier trained on detached features during training: probe_acc every epoch
+               local_crops:int=0, # multi-crop: local crops per image besides the 2 global views (dino, swav; 0: none)
                quiet:bool=False, # no progress bar and epoch lines
                dist_timeout:float=600., # seconds a process waits for the others (DDP) before it stops with an error
               ):

@@ -71,3 +71,34 @@ def test_the_two_view_augmentation_reads_nothing_from_the_device(preset):
     aug(x)
     with HostReads() as s: v1, v2 = aug(x)
     assert s.reads == [] and v1.shape == v2.shape == (16, 3, 32, 32), s.reads
+
+
+def test_the_multicrop_augmentation_reads_nothing_from_the_device():
+    "Two global views and 3 local crops of 64-px colour images (blurred local crops too): no host read or upload"
+    from centerssl.imagedata import multi_crop
+    aug = multi_crop('byol', 64, 3, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    x = torch.randint(0, 256, (8, 3, 72, 72), dtype=torch.uint8)
+    aug(x)
+    with HostReads() as s: v1, v2, vl = aug(x)
+    assert s.reads == [] and v1.shape == (8, 3, 64, 64) and vl.shape == (24, 3, 27, 27) and aug.local.blur_p == 0.5, s.reads
+
+
+@pytest.mark.parametrize('name', ['dino', 'swav'])
+def test_a_multicrop_step_of_dino_and_swav_reads_nothing_from_the_device(name):
+    "A training step on (x1, x2, y, xl) — backbone once per crop size, loss over the official pairs, backward — without diagnostics reads nothing"
+    from centerssl.core import no_host_checks
+    from centerssl.imagedata import multi_crop
+    torch.manual_seed(0)
+    bb, d = make_backbone('convnet', 1, 16)
+    m = import_methods()[name](bb, d, **small_hparams(name))
+    x1, x2, xl = multi_crop('digits', 16, 2)(DATA.train.x[:32])
+    def step():
+        m.zero_grad(set_to_none=True)
+        with no_host_checks(): out = m((x1, x2, None, xl))
+        out['loss'].backward(); m.on_step_end(0, 10)
+        return out
+    m.diagnostics = False
+    step()                                                      # warm: lazily made state
+    with HostReads() as s: out = step()
+    assert s.reads == [], f"{name}: a multi-crop step read the device {len(s.reads)} time(s): {s.reads}"
+    assert out['z'].shape[0] == 64 and xl.shape[0] == 64

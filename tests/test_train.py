@@ -142,6 +142,8 @@ def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(tmp_path):
     (['--hp', 'nonsense=1'], "byol has no hyperparameter 'nonsense'"),
     (['--hp', 'base_momentum=abc'], "--hp base_momentum=abc"),
     (['--device', 'gpu0'], '--device must be'),
+    (['--method', 'simclr', '--local-crops', '2'], '--local_crops 2: simclr has no multi-crop; the methods that take local crops: dino, swav'),
+    (['--method', 'dino', '--local-crops', '-1'], 'local_crops must be an int >= 0, got -1'),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, args, msg):
     p = cli('--method', 'byol', '--max-steps', '1', '--out', tmp_path/'x', *args)
@@ -351,3 +353,17 @@ def test_console_script_if_wired(tmp_path):
                        capture_output=True, text=True, timeout=300, env=ENV)
     assert p.returncode == 0, p.stderr[-2000:]
     assert f"checkpoint: {tmp_path/'r'/'checkpoint.pt'}" in p.stdout
+
+
+@pytest.mark.parametrize('method', ['dino', 'swav'])
+def test_multicrop_trains_through_the_cli_and_resumes_only_with_the_same_crops(tmp_path, method):
+    "Issue 20: --local_crops 2 with DINO and SwAV on the digits (2 global 16-px views, 2 local 7-px crops); a run is resumed only with the same crops"
+    out = tmp_path/method
+    p = cli('--method', method, '--local-crops', '2', '--epochs', '1', '--max-steps', '3', '--batch-size', '64', '--monitor-every', '3',
+            '--probe-every', '3', '--out', out)
+    assert p.returncode == 0, p.stderr[-3000:]
+    rs = records(out)
+    assert rs[-1]['step'] == 3 and all(r['loss'] == r['loss'] for r in rs) and 'z_center_norm' in set().union(*rs), rs
+    assert json.loads((out/'config.json').read_text())['local_crops'] == 2
+    again = cli('--method', method, '--epochs', '1', '--max-steps', '4', '--batch-size', '64', '--out', out, '--resume')
+    assert again.returncode == 2 and 'local_crops: checkpoint 2, this run 0' in again.stderr, again.stderr[-2000:]

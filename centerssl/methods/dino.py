@@ -89,21 +89,35 @@ class DINOLoss(nn.Module):
         self.register_load_state_dict_post_hook(lambda mod, keys: setattr(mod, '_tt', float(mod.current_teacher_temp)))
 
 # %% ../../nbs/07_dino.ipynb #6a8352ef
+def _n_local(sl:torch.Tensor, s1:torch.Tensor, name:str='sl') -> int:
+    "The number of local crops `k` in the crop-major `sl` `(k·N, K)` that goes with the global views' `s1` `(N, K)`"
+    check_z(sl, name)
+    N, K = s1.shape
+    if sl.shape[1] != K or len(sl) % N: raise ValueError(f"{name} (the local crops) must have shape (n_local·N, K) = (k·{N}, {K}) for some k >= 1, crop-major, got {tuple(sl.shape)}")
+    return len(sl) // N
+
 @patch
-def forward(self:DINOLoss, s1, s2, t1, t2): # student logits of views 1, 2; teacher logits of views 1, 2; `(N, K)` each
-    "$\\frac12[H(P_t^{(1)}, P_s^{(2)}) + H(P_t^{(2)}, P_s^{(1)})]$, each averaged over the batch (eq. 29)"
+def forward(self:DINOLoss, s1, s2, t1, t2, # student logits of views 1, 2; teacher logits of views 1, 2; `(N, K)` each
+            sl=None, # student logits of the local crops, crop-major `(n_local·N, K)` (multi-crop; None: none)
+           ):
+    "Mean of $H(P_t^{(a)}, P_s^{(v)})$ over the pairs of a global teacher view $a$ and another student view $v$, each over the batch (eq. 29)"
     for k, v in dict(s1=s1, s2=s2, t1=t1, t2=t2).items():
         check_z(v, k)
         if v.shape != s1.shape or v.shape[1] != self.out_dim:
             raise ValueError(f"{k} must have shape (N, out_dim={self.out_dim}) like s1 {tuple(s1.shape)}, got {tuple(v.shape)}")
     c = self.center if self.centering else 0.
     tt = self._tt
-    return 0.5*(dino_cross_entropy(s2, t1, c, self.student_temp, tt).mean()
-                + dino_cross_entropy(s1, t2, c, self.student_temp, tt).mean())
+    if sl is None: return 0.5*(dino_cross_entropy(s2, t1, c, self.student_temp, tt).mean()
+                               + dino_cross_entropy(s1, t2, c, self.student_temp, tt).mean())
+    n, N = _n_local(sl, s1), len(s1)
+    q12 = F.softmax((torch.cat([t1, t2]).detach() - c) / tt, 1).view(2, N, -1).sum(0)   # q1 + q2: both global targets of every local crop
+    local = -(q12 * F.log_softmax(sl / self.student_temp, 1).view(n, N, -1)).sum((0, 2)).mean()   # Σ_k mean_i [H(q1, s_k) + H(q2, s_k)]
+    return (dino_cross_entropy(s2, t1, c, self.student_temp, tt).mean() + dino_cross_entropy(s1, t2, c, self.student_temp, tt).mean()
+            + local) / (2 * (n + 1))                                   # 2(n+1) pairs: 2 global-global, 2n global-local
 
 @patch
 @torch.no_grad()
-def update_center(self:DINOLoss, t:torch.Tensor): # teacher logits of all views of the step `(M, K)`
+def update_center(self:DINOLoss, t:torch.Tensor): # teacher logits of the step's global views `(M, K)`
     "$C \\leftarrow mC + (1-m)\\,\\bar t$ with $\\bar t$ the mean teacher logit over the *global* batch (all ranks)"
     check_z(t, 't')
     acc = torch.promote_types(t.dtype, torch.float32)             # bf16/fp16 teacher outputs: sum and count in float32
@@ -127,6 +141,7 @@ class _ScaleGrad(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g): return g * ctx.scale, None
 
+# %% ../../nbs/07_dino.ipynb #7982093f
 class DINOHead(nn.Module):
     "DINO's projection head: MLP → L2-normalise → weight-normalised Linear to `out_dim` logits"
     def __init__(self,
@@ -160,6 +175,8 @@ class DINOHead(nn.Module):
 class DINO(SSLMethod):
     "DINO: a student with `DINOHead`, an EMA teacher, and the centred, sharpened cross-entropy of eq. 29"
     name = 'dino'
+    multi_crop = True                                                   # takes local crops `batch[3]` (see Multi-crop below)
+    multi_crop_scales = dict(global_scale=(0.4, 1.), local_scale=(0.05, 0.4))   # DINO's crop areas with local crops
     def __init__(self, backbone:nn.Module, feat_dim:int,
                  out_dim:int=65536, # logits $K$ (DINO: 65536)
                  hidden_dim:int=2048, # head MLP width (DINO: 2048)
@@ -193,15 +210,19 @@ class DINO(SSLMethod):
 # %% ../../nbs/07_dino.ipynb #47247604
 @patch
 def training_step(self:DINO, batch) -> dict:
-    "Loss of eq. 29 on two views, center update over the global batch, diagnostics"
+    "Loss of eq. 29 on two views (and the local crops `batch[3]`, if any), center update over the global batch, diagnostics"
     x1, x2 = self.views(batch, min_n=1)
+    xl, N = self.local_views(batch), len(x1)                      # local crops, crop-major `(n_local·N, ...)`, or None
     x = torch.cat([x1, x2])
     frozen = self.training and self._progress < self.freeze_last_layer_frac
-    s1, s2 = self.head(self.backbone(x), frozen=frozen).chunk(2)  # student, both views as one batch
-    t1, t2 = self.teacher(x).chunk(2)                             # teacher, no gradient
-    loss = self.loss_fn(s1, s2, t1, t2)                           # eq. 29
+    f = self.backbone(x)                                          # student: both global views as one batch,
+    if xl is not None: f = torch.cat([f, self.backbone(xl)])      # the local crops as another (one pass per crop size),
+    s = self.head(f, frozen=frozen)                               # the head once on all (DINO's MultiCropWrapper)
+    s1, s2, sl = s[:N], s[N:2*N], (s[2*N:] if xl is not None else None)
+    t1, t2 = self.teacher(x).chunk(2)                             # teacher: the global views only, no gradient
+    loss = self.loss_fn(s1, s2, t1, t2, sl)                       # eq. 29 over the official pairs
     if self.training: self.loss_fn.update_center(torch.cat([t1, t2]))
-    z = torch.cat([s1, s2]).detach()
+    z = torch.cat([s1, s2]).detach()                              # the global views' logits
     if not self.diagnostics: return dict(loss=loss, z=z)
     with torch.no_grad():
         lf = self.loss_fn
@@ -211,6 +232,14 @@ def training_step(self:DINO, batch) -> dict:
                     teacher_temp=lf._tt, logit_center_norm=lf.center.norm(),
                     teacher_entropy=ent(q).mean(), teacher_mean_entropy=ent(q.mean(0)))
 
+@patch
+def on_step_end(self:DINO, step:int, total_steps:int):
+    "EMA update of the teacher (cosine momentum schedule), the teacher temperature and the last layer's freeze for the next step"
+    self.teacher.update(step, total_steps)
+    self.progress.fill_((step + 1) / total_steps); self._progress = (step + 1) / total_steps
+    self.loss_fn.set_progress(step + 1, total_steps)
+
+# %% ../../nbs/07_dino.ipynb #79280f3f
 @patch
 @torch.no_grad()
 def on_before_optimizer_step(self:DINO):
@@ -224,13 +253,6 @@ def on_before_optimizer_step(self:DINO):
 def uses_grad_norms(self:DINO) -> bool:
     "The clipping reads `grad_norms`: the trainer's NaN check computes them (one pass over the gradients for both)"
     return self.clip_grad > 0
-
-@patch
-def on_step_end(self:DINO, step:int, total_steps:int):
-    "EMA update of the teacher (cosine momentum schedule), the teacher temperature and the last layer's freeze for the next step"
-    self.teacher.update(step, total_steps)
-    self.progress.fill_((step + 1) / total_steps); self._progress = (step + 1) / total_steps
-    self.loss_fn.set_progress(step + 1, total_steps)
 
 # %% ../../nbs/07_dino.ipynb #18f477fd
 @register_representation_loss('dino')

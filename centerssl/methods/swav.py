@@ -11,7 +11,7 @@ from fastcore.basics import patch
 from ..core import check_z, is_dist, world_size, center_vector
 from ..models import SSLMethod, register_method, MLP
 from ..losses import register_representation_loss
-from .dino import _check_positive, _check_int, _ScaleGrad
+from .dino import _check_positive, _check_int, _ScaleGrad, _n_local
 
 # %% auto #0
 __all__ = ['sinkhorn_knopp', 'SwAVLoss', 'Prototypes', 'SwAV']
@@ -48,7 +48,7 @@ def _logsumexp_rows(L:torch.Tensor) -> torch.Tensor:
 
 # %% ../../nbs/08_swav.ipynb #b86ed1db
 class SwAVLoss(nn.Module):
-    "SwAV's swapped prediction: each view predicts the Sinkhorn codes of the other, over the global batch"
+    "SwAV's swapped prediction: each view (and local crop) predicts the Sinkhorn codes of the other global view(s), over the global batch"
     def __init__(self,
                  temperature:float=0.1, # $\tau$ of the prediction softmax (SwAV: 0.1)
                  epsilon:float=0.05, # Sinkhorn $\varepsilon$ (SwAV: 0.05)
@@ -59,13 +59,19 @@ class SwAVLoss(nn.Module):
         self.epsilon = _check_positive(epsilon, 'epsilon', ' (SwAV: 0.05)')
         self.sinkhorn_iterations = _check_int(sinkhorn_iterations, 'sinkhorn_iterations', 0)
 
-    def forward(self, u1, u2): # prototype scores of views 1 and 2, `(B, K)` each
+    def forward(self, u1, u2, # prototype scores of views 1 and 2, `(B, K)` each
+                ul=None, # scores of the local crops, crop-major `(n_local·B, K)` (multi-crop; None: none)
+               ):
         check_z(u1, 'u1'); check_z(u2, 'u2')
         if u1.shape != u2.shape: raise ValueError(f"u1 and u2 must have the same shape, got {tuple(u1.shape)} and {tuple(u2.shape)}")
-        q1 = sinkhorn_knopp(u1, self.epsilon, self.sinkhorn_iterations)   # sg(·): computed without gradient
+        n = 0 if ul is None else _n_local(ul, u1, 'ul')
+        q1 = sinkhorn_knopp(u1, self.epsilon, self.sinkhorn_iterations)   # sg(·): computed without gradient; codes of the global views only
         q2 = sinkhorn_knopp(u2, self.epsilon, self.sinkhorn_iterations)
         ce = lambda q, u: -(q * F.log_softmax(u / self.temperature, dim=1)).sum(1).mean()
-        return 0.5*(ce(q1, u2) + ce(q2, u1))                              # view 2 predicts q1, view 1 predicts q2
+        if ul is None: return 0.5*(ce(q1, u2) + ce(q2, u1))               # view 2 predicts q1, view 1 predicts q2
+        B, K = u1.shape                                                   # every local crop predicts both codes:
+        local = -((q1 + q2) * F.log_softmax(ul / self.temperature, dim=1).view(n, B, K)).sum((0, 2)).mean()
+        return (ce(q1, u2) + ce(q2, u1) + local) / (2 * (n + 1))          # official: each code over the n+1 other crops, mean over the 2 codes
 
 # %% ../../nbs/08_swav.ipynb #e6102223
 class Prototypes(nn.Module):
@@ -100,6 +106,8 @@ class Prototypes(nn.Module):
 class SwAV(SSLMethod):
     "SwAV: normalised projections scored against prototypes, codes by Sinkhorn–Knopp, swapped prediction"
     name = 'swav'
+    multi_crop = True                                                   # takes local crops `batch[3]` (see Multi-crop below)
+    multi_crop_scales = dict(global_scale=(0.14, 1.), local_scale=(0.05, 0.14))   # SwAV's crop areas with local crops
     def __init__(self, backbone:nn.Module, feat_dim:int,
                  hidden_dim:int=2048, # projection head width (SwAV: hidden_mlp 2048)
                  out_dim:int=128, # representation size $D$ (SwAV: feat_dim 128)
@@ -122,12 +130,17 @@ class SwAV(SSLMethod):
 # %% ../../nbs/08_swav.ipynb #c016e8a2
 @patch
 def training_step(self:SwAV, batch) -> dict:
-    "Swapped-prediction loss on two views; prototypes normalised first, frozen during the first steps"
+    "Swapped-prediction loss on two views (and the local crops `batch[3]`, if any); prototypes normalised first, frozen during the first steps"
     x1, x2 = self.views(batch, min_n=2)
+    xl, N = self.local_views(batch), len(x1)                     # local crops, crop-major `(n_local·N, ...)`, or None
     if self.training: self.prototypes.normalize_()
-    z = F.normalize(self.projector(self.backbone(torch.cat([x1, x2]))), dim=1)
-    u1, u2 = self.prototypes(z, frozen=self._step < self.freeze_prototypes_steps).chunk(2)
-    loss = self.loss_fn(u1, u2)
+    f = self.backbone(torch.cat([x1, x2]))                       # both global views as one batch,
+    if xl is not None: f = torch.cat([f, self.backbone(xl)])     # the local crops as another (one pass per crop size),
+    z = F.normalize(self.projector(f), dim=1)                    # the head once on all (as the official multi-resolution forward)
+    u = self.prototypes(z, frozen=self._step < self.freeze_prototypes_steps)
+    u1, u2, ul = u[:N], u[N:2*N], (u[2*N:] if xl is not None else None)
+    loss = self.loss_fn(u1, u2, ul)                              # codes of the two global views, predicted by every other crop
+    z = z[:2*N]                                                  # the global views' representations
     if not self.diagnostics: return dict(loss=loss, z=z.detach())
     with torch.no_grad():
         q = sinkhorn_knopp(torch.cat([u1, u2]), self.loss_fn.epsilon, self.loss_fn.sinkhorn_iterations).mean(0)
