@@ -81,6 +81,7 @@ def save_checkpoint(self:Checkpointing, check:bool=True):
                   batch_in_epoch=self.batch_in_epoch, total_steps=self.total_steps, world_size=world_size(), rng=rngs,
                   skipped=self.loader.skipped, metrics_lines=self._n_lines, callbacks={c.name: c.state_dict() for c in self.callbacks})
         atomic_save({**ck, 'digest': _digest(ck)}, self.ckpt_path)   # read_checkpoint recomputes it: damage inside the file is caught
+        self._ckpt_step = self.step          # on disk now: an error at the barrier below names this checkpoint, not the one before
     if is_dist(): dist.barrier()
     self._ckpt_step = self.step
 
